@@ -1,0 +1,265 @@
+"""`digest build` at scale: 10,000 generated articles, 20 newsletters, one week, all built.
+
+    .venv/bin/python bench/build.py [--articles 10000] [--newsletters 20] [--weeks N] [--runs 3]
+
+Generates (in a temporary folder) a taxonomy of 24 tags, 20 newsletters over it (by tag and by
+kind, one taking every article) and an archive of articles spread over N ISO weeks ending with
+the week built. Two scenarios by default: the archive spans a year (about 190 articles in the
+week, a busy publisher's real load), then all 10,000 fall in the week built (the worst case for
+curation: every newsletter's manifest then lists ~10,000 decisions). A tenth of the articles
+are untagged (their tags must be inferred), one in fifty is a reworded copy of another (to be
+folded), half have a standfirst. Articles run 5-8 paragraphs.
+
+Each run builds the week in a fresh Python process, the way an editor's `digest build` runs.
+That process reports the time build_editions() took by stage, wall clock and CPU (CPU time is
+the figure to compare when other work shares the machine), its total CPU time and its peak
+resident memory (getrusage); the parent measures the whole process's wall time, interpreter
+start-up and imports included. Prints the medians of the runs and the largest peak.
+Targets: whole process at most 3 s, at most 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STAGES = ("load", "curate", "summarise", "render_mjml", "compile", "inline", "write")
+WEEK = "2026-W47"
+TAGS = {
+    "ai-policy": ["artificial intelligence", "AI Act", "foundation model"],
+    "antitrust": ["antitrust", "cartel", "abuse of dominance"],
+    "mergers": ["merger", "acquisition", "takeover"],
+    "data-privacy": ["GDPR", "personal data", "data protection"],
+    "trade": ["tariffs", "export controls", "anti-dumping"],
+    "sanctions": ["sanctions", "asset freeze"],
+    "telecoms": ["spectrum", "broadband", "mobile operators"],
+    "financial-regulation": ["capital requirements", "stablecoin", "prudential"],
+    "cybersecurity": ["ransomware", "vulnerability", "NIS2"],
+    "digital-markets": ["gatekeeper", "Digital Markets Act", "app store"],
+    "state-aid": ["state aid", "subsidy"],
+    "energy": ["electricity market", "gas storage"],
+    "pharma": ["drug pricing", "marketing authorisation"],
+    "consumer": ["consumer protection", "unfair terms"],
+    "employment": ["platform workers", "minimum wage"],
+    "tax": ["digital services tax", "transfer pricing"],
+    "environment": ["emissions trading", "deforestation"],
+    "transport": ["airline slots", "rail liberalisation"],
+    "media": ["media freedom", "broadcasting"],
+    "public-procurement": ["tender", "procurement"],
+    "litigation": ["damages claim", "class action"],
+    "lobbying": ["transparency register", "lobbyists"],
+    "courts": ["Court of Justice", "General Court"],
+    "opinion": [],
+}
+KINDS = ["News", "Insight", "Comment", "Analysis", "Interview"]
+# Words drawn Zipf-like (as in real prose): a few very common, a long tail of rare ones, so
+# openings share common phrases the way news copy does without being copies of each other.
+FUNCTION = [
+    "the", "of", "and", "to", "in", "a", "that", "for", "on", "is", "was", "said", "by",
+    "with", "as", "at", "from", "it", "has", "be", "have", "will", "its", "which", "an", "are",
+    "after", "would", "not", "but", "this", "were", "been", "also", "had", "over", "their",
+    "more", "than", "into", "about",
+]
+CONTENT = [
+    "commission", "regulator", "ministry", "authority", "court", "tribunal", "council",
+    "parliament", "agency", "board", "company", "group", "platform", "provider", "operator",
+    "bank", "insurer", "retailer", "airline", "carrier", "network", "announced", "opened",
+    "closed", "fined", "approved", "blocked", "cleared", "reviewed", "proposed", "adopted",
+    "delayed", "rules", "guidance", "decision", "ruling", "investigation", "probe", "review",
+    "consultation", "framework", "regime", "regulation", "market", "sector", "customers",
+    "consumers", "rivals", "suppliers", "partners", "investors", "lawyers", "officials",
+    "staff", "week", "month", "year", "quarter", "deadline", "timetable", "hearing", "appeal",
+    "filing", "complaint", "notice", "order", "remedy", "european", "national", "federal",
+    "regional", "global", "digital", "financial", "public", "private", "cross-border",
+    "significant", "substantial", "limited", "narrow", "broad", "early", "late", "further",
+    "final", "preliminary", "formal",
+]
+SYLLABLES = [
+    "ka", "lo", "mi", "re", "su", "ta", "ve", "no", "bri", "cor", "dan", "fel", "gor", "hal",
+    "jin", "kem", "lus", "mar", "nor", "pel",
+]
+
+
+def vocabulary(seed: int = 5) -> tuple[list[str], list[float]]:
+    rng = random.Random(seed)
+    rare = sorted({"".join(rng.choices(SYLLABLES, k=rng.randint(2, 4))) for _ in range(6000)})
+    words = FUNCTION + CONTENT + rare
+    weights = [1 / (rank + 10) for rank in range(len(words))]
+    cumulative, total = [], 0.0
+    for w in weights:
+        total += w
+        cumulative.append(total)
+    return words, cumulative
+
+
+WORDS, CUMULATIVE = vocabulary()
+NAMES = ["Ada Byrne", "Tomas Vik", "Lena Ortiz", "Sam Okafor", "Ines Caballero", "Kai Tanabe",
+         "Maria Rossi", "John Park", "Priya Raman", "Ellen Marsh"]
+CONTACT = ("Please e-mail editors@regwire.example to contact the editorial staff regarding this "
+           "story.")
+
+
+def sentence(rng: random.Random, extra: str = "") -> str:
+    words = rng.choices(WORDS, cum_weights=CUMULATIVE, k=rng.randint(14, 26))
+    if extra:
+        words.insert(rng.randint(0, len(words)), extra)
+    return " ".join(words).capitalize() + "."
+
+
+def generate_articles(count: int, weeks: int, seed: int = 47) -> list[dict]:
+    rng = random.Random(seed)
+    monday = datetime.combine(date.fromisocalendar(2026, 47, 1), datetime.min.time(), UTC)
+    start = monday - timedelta(weeks=weeks - 1)
+    span = timedelta(weeks=weeks).total_seconds() - 1
+    slugs = list(TAGS)
+    out: list[dict] = []
+    for n in range(count):
+        tags = rng.sample(slugs[:-1], rng.choice((1, 1, 2, 2, 3)))
+        if rng.random() < 0.05:
+            tags.append("opinion")
+        keyword = rng.choice(TAGS[tags[0]])
+        paragraphs = [" ".join(sentence(rng, keyword if p == 0 and s == 0 else "")
+                               for s in range(rng.randint(2, 4)))
+                      for p in range(rng.randint(5, 8))]
+        title = f"{rng.choice(CONTENT).capitalize()} {keyword} " + " ".join(
+            rng.choices(WORDS, cum_weights=CUMULATIVE, k=rng.randint(5, 9)))
+        published = start + timedelta(seconds=rng.uniform(0, span))
+        article = {
+            "id": f"bench-{n:05d}", "title": title,
+            "published_at": published.isoformat().replace("+00:00", "Z"),
+            "url": f"https://regwire.example/articles/bench-{n:05d}",
+            "authors": rng.sample(NAMES, rng.choice((1, 1, 2))), "kind": rng.choice(KINDS),
+            "tags": [] if rng.random() < 0.1 else
+            [{"slug": t, "name": t.replace("-", " ").capitalize(), "inferred": False}
+             for t in tags],
+            "standfirst": sentence(rng, keyword) if rng.random() < 0.5 else None,
+            "body": [{"kind": "paragraph", "text": p} for p in paragraphs],
+            "contact": CONTACT, "source": "bench",
+        }
+        if out and rng.random() < 0.02:  # a reworded copy of an earlier story, published later
+            original = rng.choice(out)
+            article.update(title=original["title"] + " (updated)", tags=original["tags"],
+                           body=[{"kind": "paragraph",
+                                  "text": original["body"][0]["text"] + " " + sentence(rng)},
+                                 *original["body"][1:]])
+        out.append(article)
+    return out
+
+
+def write_config(folder: Path, newsletters: int, seed: int = 20) -> None:
+    rng = random.Random(seed)
+    lines = []
+    for slug, keywords in TAGS.items():
+        lines.append(f'[tags.{slug}]\nname = "{slug.replace("-", " ").capitalize()}"\n'
+                     f"keywords = {json.dumps(keywords)}\n")
+    (folder / "taxonomy.toml").write_text("\n".join(lines))
+    slugs = list(TAGS)[:-1]
+    lines = []
+    for n in range(newsletters):
+        tags = ["*"] if n == newsletters - 1 else rng.sample(slugs, rng.randint(2, 5))
+        lines.append(
+            f"[newsletters.letter-{n:02d}]\ntitle = \"Letter {n}\"\n"
+            f"description = \"Bench newsletter {n}.\"\ntags = {json.dumps(tags)}\n"
+            f"exclude_tags = {json.dumps(['opinion'] if n % 3 == 0 else [])}\n"
+            f"max_articles = {rng.randint(10, 15)}\nsections = \"{'kind' if n % 2 else 'tag'}\"\n"
+            f"summary_words = {rng.choice((40, 50, 60))}\n"
+            'subject = "Letter: {{ edition.label }} — {{ lead.title }}"\n')
+    (folder / "newsletters.toml").write_text("\n".join(lines))
+
+
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from digest.build import build_editions
+from digest.settings import Settings
+settings = Settings(database_url="sqlite:///" + sys.argv[1], subscribers_dir=Path(sys.argv[2]),
+                    out_dir=Path(sys.argv[3]), data_dir=Path(sys.argv[3]) / "data",
+                    templates_dir=Path(sys.argv[3]) / "no-templates")
+started, cpu = time.perf_counter(), time.process_time()
+result = build_editions(settings, week=sys.argv[4])
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "process_cpu": time.process_time(),
+                  "stages": dict(result.timings.wall), "stages_cpu": dict(result.timings.cpu),
+                  "built": len(result.built),
+                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "articles": sum(n.articles for n in result.newsletters),
+                  "max_kb": max(n.html_bytes for n in result.newsletters) / 1024}))
+"""
+
+
+def run_once(db: Path, subscribers: Path, out: Path) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, str(db), str(subscribers), str(out),
+                           WEEK], capture_output=True, text=True, check=False, cwd=out.parent)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"build failed:\n{done.stderr}")
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    data["wall"] = wall
+    return data
+
+
+def scenario(articles: int, newsletters: int, weeks: int, runs: int) -> None:
+    from digest.archive import connect
+    from digest.archive.articles import save_articles
+    from digest.models import Article
+
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        root = Path(tmp)
+        subscribers = root / "subscribers"
+        subscribers.mkdir()
+        write_config(subscribers, newsletters)
+        db = root / "archive.db"
+        t0 = time.perf_counter()
+        generated = [Article.from_dict(a) for a in generate_articles(articles, weeks)]
+        save_articles(connect(f"sqlite:///{db}"), generated)
+        in_week = articles if weeks == 1 else f"about {articles // weeks:,}"
+        print(f"\narchive: {articles:,} articles over {weeks} week(s) ending {WEEK} "
+              f"({in_week} in the week built), {newsletters} newsletters "
+              f"(generated and saved in {time.perf_counter() - t0:.1f} s)")
+        results = [run_once(db, subscribers, root / f"out-{n}") for n in range(runs)]
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in results)
+
+    first = results[0]
+    print(f"built {first['built']} newsletters, {first['articles']} articles in all, "
+          f"largest email {first['max_kb']:.1f} KB; medians of {runs} runs:")
+    print("                                             wall      CPU")
+    print(f"  whole process (start-up, imports, build) {median('wall'):6.2f} s "
+          f"{median('process_cpu'):6.2f} s   target <= 3 s")
+    print(f"  build_editions()                         {median('seconds'):6.2f} s "
+          f"{median('cpu'):6.2f} s")
+    for stage in STAGES:
+        wall = statistics.median(r["stages"].get(stage, 0.0) for r in results)
+        cpu = statistics.median(r["stages_cpu"].get(stage, 0.0) for r in results)
+        print(f"    {stage:<12}{'':26}{wall * 1000:5.0f} ms {cpu * 1000:5.0f} ms")
+    peak = max(r["peak_kb"] for r in results) / 1024
+    print(f"  peak memory (max RSS of the build process) {peak:5.0f} MB   target <= 300 MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--newsletters", type=int, default=20)
+    parser.add_argument("--weeks", type=int, action="append",
+                        help="weeks the archive spans (repeatable) [default: 52, then 1]")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    for weeks in args.weeks or [52, 1]:
+        scenario(args.articles, args.newsletters, weeks, args.runs)
+
+
+if __name__ == "__main__":
+    main()

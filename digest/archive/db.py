@@ -1,0 +1,66 @@
+"""Engine creation: SQLite by default (WAL, created on first use), PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from digest.archive.schema import metadata
+from digest.errors import DigestError
+
+_engines: dict[str, Engine] = {}
+
+
+def connect(url: str) -> Engine:
+    """An engine for `url` with the schema in place; one engine per URL per process."""
+    if url in _engines:
+        return _engines[url]
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DigestError(
+            f"DIGEST_DATABASE_URL is not a database URL: {exc}",
+            hint="Use sqlite:///path/to/file.db or postgresql+psycopg://user:pass@host/db.",
+        ) from None
+    if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed.database)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True)
+    try:
+        metadata.create_all(engine)
+    except OperationalError as exc:
+        raise DigestError(
+            f"cannot open the archive database: {exc.orig}",
+            hint="Check DIGEST_DATABASE_URL and that the database server is running.",
+        ) from None
+    _engines[url] = engine
+    return engine
+
+
+def _sqlite_engine(database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{database or ''}", connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # WAL lets `digest serve` record unsubscribes while a send is writing the ledger.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every engine (tests use it between databases)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()

@@ -1,0 +1,268 @@
+"""The weekly build: archive -> selection -> summaries -> emails -> edition folder.
+
+    result = build_editions(settings, week="2026-W47")
+
+writes OUT/EDITION/SLUG/{email.html,email.txt,email.mjml,manifest.json} and OUT/EDITION/
+index.json. Everything is rendered in memory first and the folder is swapped in whole, so a
+failure never leaves a half-written edition. Same archive, settings and templates: same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from jinja2 import Environment
+from sqlalchemy import Engine
+
+from digest.archive import connect
+from digest.archive.articles import load_articles
+from digest.curate import (
+    DuplicateIndex,
+    EditionPlan,
+    Overrides,
+    Pick,
+    Selection,
+    Window,
+    edition_plan,
+    select,
+)
+from digest.curate.select import TagCache
+from digest.curate.window import resolve_window
+from digest.edition_files import manifest, write_edition
+from digest.errors import DigestError
+from digest.models import Article
+from digest.newsletters import Newsletter, load_newsletters, select_newsletters
+from digest.render import (
+    Entry,
+    Fitted,
+    RenderedEmail,
+    Timings,
+    email_context,
+    fit_to_budget,
+    render_email,
+)
+from digest.render.context import article_url
+from digest.render.templates import template_env
+from digest.settings import Settings
+from digest.summarise import Summary, split_sentences, summarise
+from digest.taxonomy import load_taxonomy
+
+# Articles this close outside the window are reported as "outside the window" when they match.
+NEIGHBOUR_DAYS = 3
+
+
+@dataclass
+class NewsletterResult:
+    slug: str
+    title: str
+    status: str  # "built" | "quiet" (built, nothing in the window) | "empty" (not built)
+    subject: str = ""
+    articles: int = 0
+    more: int = 0
+    html_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+
+@dataclass
+class BuildResult:
+    window: Window
+    edition_dir: Path
+    newsletters: list[NewsletterResult]
+    timings: Timings
+
+    @property
+    def built(self) -> list[NewsletterResult]:
+        return [n for n in self.newsletters if n.status != "empty"]
+
+
+def build_editions(
+    settings: Settings,
+    *,
+    week: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    newsletters: Sequence[str] | None = None,
+    out_dir: Path | None = None,
+    quiet_week: bool = False,
+    edition_file: Path | None = None,
+    pins: Sequence[str] = (),
+    drops: Sequence[str] = (),
+    subject: str | None = None,
+    preheader: str | None = None,
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> BuildResult:
+    """Build the edition for one window; the library call behind `digest build`."""
+    timings = Timings()
+    started = timings.mark()
+    subscribers = Path(settings.subscribers_dir)
+    taxonomy = load_taxonomy(subscribers / "taxonomy.toml")
+    newsletters_path = subscribers / "newsletters.toml"
+    available = load_newsletters(newsletters_path, taxonomy, publisher=settings.publisher_name)
+    chosen = select_newsletters(available, list(newsletters or []), newsletters_path)
+    plan = edition_plan(edition_file, set(available), pins=list(pins), drops=list(drops),
+                        subject=subject, preheader=preheader)
+    week = _week_from_plan(plan, week, since, until)
+    engine = engine or connect(settings.database)
+    window = resolve_window(engine, week=week, since=since, until=until, now=now)
+    margin = timedelta(days=NEIGHBOUR_DAYS)
+    nearby = load_articles(engine, since=window.since - margin, until=window.until + margin)
+    in_window = [a for a in nearby if a.published_at in window]
+    neighbours = [a for a in nearby if a.published_at not in window]
+    extra = _named_articles(engine, plan, {a.id for a in nearby})
+    started = timings.add("load", started)
+
+    duplicates = DuplicateIndex(in_window)
+    tag_cache = TagCache(taxonomy)
+    pinnable = {**extra, **{a.id: a for a in neighbours}}
+    selections = [
+        select(n, window, in_window, taxonomy, duplicates=duplicates,
+               overrides=plan.for_newsletter(n.slug), neighbours=neighbours, extra=pinnable,
+               tag_cache=tag_cache)
+        for n in chosen
+    ]
+    timings.add("curate", started)
+
+    env = template_env(str(settings.templates_dir) if settings.templates_dir else None)
+    summaries = _Summaries(settings, timings)
+    results: list[NewsletterResult] = []
+    outputs: dict[str, dict[str, bytes]] = {}
+    for selection in selections:
+        newsletter = selection.newsletter
+        if not selection.picks and not quiet_week:
+            results.append(NewsletterResult(newsletter.slug, newsletter.title, "empty",
+                                            warnings=["nothing in the window: not built"]))
+            continue
+        view_url = f"{settings.base_url.rstrip('/')}/archive/{window.id}/{newsletter.slug}"
+        fitted, warnings = _render(selection, plan.for_newsletter(newsletter.slug), view_url,
+                                   settings, env, summaries, timings)
+        started = timings.mark()
+        outputs[newsletter.slug] = _files(fitted, selection, warnings, view_url, settings)
+        timings.add("write", started)
+        results.append(_result(newsletter, fitted, warnings,
+                               "built" if selection.picks else "quiet"))
+
+    started = timings.mark()
+    root = Path(out_dir or settings.out_dir)
+    edition_dir = root / window.id
+    if outputs:
+        order = list(available)
+        given = {"edition_file": str(edition_file.resolve()) if edition_file else None,
+                 "pins": list(pins), "drops": list(drops), "subject": subject,
+                 "preheader": preheader, "quiet_week": quiet_week}
+        write_edition(root, window, outputs, [r for r in results if r.status != "empty"], order,
+                      build={k: v for k, v in given.items() if v})
+        for r in results:
+            if r.status != "empty":
+                r.path = edition_dir / r.slug
+    timings.add("write", started)
+    return BuildResult(window=window, edition_dir=edition_dir, newsletters=results,
+                       timings=timings)
+
+
+def _render(selection: Selection, overrides: Overrides, view_url: str, settings: Settings,
+            env: Environment, summaries: _Summaries, timings: Timings
+            ) -> tuple[Fitted, list[str]]:
+    """One newsletter's email, summarised and fitted to the size budget."""
+    newsletter = selection.newsletter
+    words = newsletter.summary_words or settings.summary_words
+
+    def summary_of(pick: Pick, budget: int) -> Entry:
+        return Entry(pick, summaries.get(pick.article, budget, overrides.summaries))
+
+    def build(shown: Sequence[Entry], more: Sequence[Entry]) -> RenderedEmail:
+        context = email_context(selection=selection, entries=shown, more=more,
+                                settings=settings, subject=overrides.subject or newsletter.subject,
+                                preheader=overrides.preheader, view_url=view_url,
+                                quiet=not selection.picks)
+        return render_email(env, context, fonts=settings.email_fonts, timings=timings)
+
+    fitted = fit_to_budget(
+        [summary_of(p, words) for p in selection.picks], words=words,
+        limit_kb=settings.size_limit_kb, warn_kb=settings.size_warn_kb, build=build,
+        shorten=lambda entry, budget: summary_of(entry.pick, budget),
+    )
+    warnings = [*selection.warnings, *fitted.warnings]
+    if not selection.picks:
+        warnings.insert(0, "nothing in the window: quiet-week email")
+    return fitted, warnings
+
+
+class _Summaries:
+    """Summaries by (article, budget), shared across newsletters; editors' own win."""
+
+    def __init__(self, settings: Settings, timings: Timings) -> None:
+        self._backend = settings.summariser
+        self._timings = timings
+        self._cache: dict[tuple[str, int], Summary] = {}
+
+    def get(self, article: Article, words: int, written: dict[str, str]) -> Summary:
+        if article.id in written:
+            text = written[article.id]
+            return Summary(text=text, method="editor", sentences=len(split_sentences(text)),
+                           words=len(text.split()))
+        key = (article.id, words)
+        if key not in self._cache:
+            started = self._timings.mark()
+            self._cache[key] = summarise(article, max_words=words, backend=self._backend)
+            self._timings.add("summarise", started)
+        return self._cache[key]
+
+
+def _week_from_plan(plan: EditionPlan, week: str | None, since: object,
+                    until: object) -> str | None:
+    if not plan.week:
+        return week
+    if week and week.strip().lower() != "latest" and week.strip().upper() != plan.week.upper():
+        raise DigestError(f"--week {week} differs from week = {plan.week!r} in {plan.source}",
+                          hint="Build the week the edition file was written for, or edit it.")
+    if since or until:
+        raise DigestError(f"{plan.source} is for week {plan.week}; drop --since/--until")
+    return week or plan.week
+
+
+def _named_articles(engine: Engine, plan: EditionPlan, loaded: set[str]) -> dict[str, Article]:
+    """Articles an override names that are not near the window; unknown ids are errors."""
+    wanted = plan.article_ids() - loaded
+    if not wanted:
+        return {}
+    from sqlalchemy import select as sql_select
+
+    from digest.archive.articles import _article
+    from digest.archive.schema import articles
+
+    with engine.connect() as conn:
+        rows = conn.execute(sql_select(articles).where(articles.c.id.in_(sorted(wanted))))
+        found = {row.id: _article(row) for row in rows}
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise DigestError(
+            f"{plan.source}: no article with id {', '.join(map(repr, missing))} in the archive",
+            hint="Check the id in the manifest.json of a previous build, or `digest ingest` it.",
+        )
+    return found
+
+
+def _files(fitted: Fitted, selection: Selection, warnings: list[str],
+           view_url: str, settings: Settings) -> dict[str, bytes]:
+    email = fitted.email
+    data = manifest(selection, fitted, warnings, view_url, lambda p: article_url(p, settings))
+    return {
+        "email.html": email.html.encode(),
+        "email.txt": email.text.encode(),
+        "email.mjml": email.mjml.encode(),
+        "manifest.json": data,
+    }
+
+
+def _result(newsletter: Newsletter, fitted: Fitted, warnings: list[str],
+            status: str) -> NewsletterResult:
+    return NewsletterResult(
+        slug=newsletter.slug, title=newsletter.title, status=status,
+        subject=fitted.email.subject, articles=len(fitted.entries), more=len(fitted.more),
+        html_bytes=fitted.email.html_bytes, warnings=warnings,
+    )

@@ -1,0 +1,102 @@
+"""`digest build`: this week's newsletters, from the archive to an edition folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from digest.build import BuildResult, build_editions
+from digest.cli.app import app
+from digest.cli.common import console, load_settings, user_errors
+from digest.settings import Settings
+
+
+@app.command("build")
+def build_command(
+    week: str | None = typer.Option(
+        None, "--week", "-w", help="ISO week such as 2026-W47 (Monday to Sunday, UTC), or "
+        "'latest' for the week of the newest article. Default: the seven days up to now."),
+    since: str | None = typer.Option(
+        None, "--since", help="Window start: a date (2026-11-02) or ISO time, UTC."),
+    until: str | None = typer.Option(
+        None, "--until", help="Window end, inclusive: a date means the whole day."),
+    newsletter: list[str] | None = typer.Option(
+        None, "--newsletter", "-n", help="Build only this newsletter (slug); repeatable."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default: DIGEST_OUT_DIR)."),
+    quiet_week: bool = typer.Option(
+        False, "--quiet-week", help="Build a short 'quiet week' email for newsletters with "
+        "nothing in the window (otherwise they are reported and skipped)."),
+    edition_file: Path | None = typer.Option(
+        None, "--edition-file", "-e", help="TOML file of this edition's overrides: pin, drop, "
+        "hand-written summaries, subject, preheader (overall or per newsletters.SLUG table)."),
+    pin: list[str] | None = typer.Option(
+        None, "--pin", help="Always include this article id, first; repeatable."),
+    drop: list[str] | None = typer.Option(
+        None, "--drop", help="Leave this article id out; repeatable."),
+    subject: str | None = typer.Option(
+        None, "--subject", help="Subject line (a template: {{ edition.label }}, "
+        "{{ lead.title }}) for every newsletter built."),
+    preheader: str | None = typer.Option(
+        None, "--preheader", help="Preheader (preview text) for every newsletter built."),
+    open_preview: bool = typer.Option(
+        False, "--open", help="Then serve the preview of this edition and open the browser."),
+) -> None:
+    """Pick, summarise and render each newsletter's articles into OUT/EDITION/SLUG/."""
+    settings = load_settings()
+    with user_errors():
+        result = run_build(settings, week=week, since=since, until=until,
+                           newsletters=newsletter, out_dir=out, quiet_week=quiet_week,
+                           edition_file=edition_file, pins=pin or [], drops=drop or [],
+                           subject=subject, preheader=preheader)
+    show_result(result, settings, console)
+    if open_preview and result.built:
+        from digest.web.preview_server import serve_preview
+
+        if out is not None:
+            settings = settings.model_copy(update={"out_dir": out})
+        with user_errors():
+            serve_preview(settings, open_path=f"/preview/{result.window.id}")
+
+
+def run_build(settings: Settings, **options: object) -> BuildResult:
+    """The library call, kept apart so other commands (and `--open`) can reuse it."""
+    return build_editions(settings, **options)  # type: ignore[arg-type]
+
+
+def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
+    """The closing table: newsletter, articles, size, warnings; then where the files are."""
+    table = Table(title=f"Edition {result.window.id} · {result.window.label}",
+                  title_justify="left", show_lines=False)
+    table.add_column("newsletter")
+    table.add_column("articles", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("warnings", overflow="fold")
+    warn_at = settings.size_warn_kb * 1024
+    for item in result.newsletters:
+        if item.status == "empty":
+            table.add_row(item.slug, "–", "–", "[yellow]nothing in the window: not built "
+                          "(--quiet-week builds a short email)[/]")
+            continue
+        count = str(item.articles) + (f" + {item.more} more" if item.more else "")
+        size = f"{item.html_bytes / 1024:.1f} KB"
+        if item.html_bytes > warn_at:
+            size = f"[yellow]{size}[/]"
+        notes = "\n".join(_escape(w) for w in item.warnings) or "[green]none[/]"
+        table.add_row(item.slug, count, size, notes)
+    out.print(table)
+    if result.built:
+        out.print(f"Wrote {len(result.built)} newsletter(s) to [bold]{result.edition_dir}[/] "
+                  "(email.html, email.txt, email.mjml, manifest.json each).", highlight=False)
+        out.print("Preview them with [bold]digest preview[/].")
+    else:
+        out.print("[yellow]Nothing built:[/] no newsletter had articles in the window.")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

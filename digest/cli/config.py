@@ -1,0 +1,32 @@
+"""`digest config`: the effective settings, secrets masked."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from digest.cli.app import app
+from digest.cli.common import console, load_settings
+from digest.settings import Settings, env_example
+
+
+@app.command("config")
+def config_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the settings as one JSON object."),
+    example: bool = typer.Option(False, "--env-example", help="Print a .env.example template."),
+) -> None:
+    """Show the effective settings (environment, .env and defaults), secrets masked."""
+    if example:
+        print(env_example(), end="")
+        return
+    shown = load_settings().public_view()
+    if as_json:
+        console.print_json(json.dumps(shown))
+        return
+    table = Table("setting", "value", "what it is", box=None)
+    for name, value in shown.items():
+        doc = Settings.model_fields[name].description or ""
+        table.add_row(f"DIGEST_{name.upper()}", value, doc)
+    console.print(table)

@@ -1,0 +1,182 @@
+"""`digest send EDITION --newsletter SLUG`: deliver a built edition, resumably."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from digest.cli.app import app
+from digest.cli.common import console, err, fail, load_settings, user_errors
+from digest.send.backends import Retry
+from digest.send.runner import SendPlan, SendReport, plan_send, run_send
+from digest.send.testsend import send_test
+from digest.settings import Settings
+
+
+@app.command("send")
+def send_command(
+    edition: str = typer.Argument(..., help="Edition id, e.g. 2026-W47 (built by `digest build`)."),
+    newsletter: str = typer.Option(
+        ..., "--newsletter", "-n", help="Slug of the newsletter to send."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking first."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent; send nothing."),
+    resend_in_doubt: bool = typer.Option(
+        False,
+        "--resend-in-doubt",
+        help="Also send to the recipients whose batch was with the provider when an earlier "
+        "run died (they may get the edition twice).",
+    ),
+    test: list[str] = typer.Option(
+        None,
+        "--test",
+        metavar="ADDRESS",
+        help="Send a test to ADDRESS instead (repeat, or separate with commas): subject "
+        "prefixed [TEST], the ledger untouched.",
+    ),
+) -> None:
+    """Send a built edition of a newsletter to its subscribers.
+
+    Safe to run again: only those not yet sent to get it. Exits 1 when anything failed or is in
+    doubt.
+    """
+    settings = load_settings()
+    with user_errors():
+        if test:
+            addresses = [a.strip() for item in test for a in item.split(",") if a.strip()]
+            sent = send_test(settings, edition, newsletter, addresses)
+            for address, provider_id in sent:
+                console.print(
+                    f"test sent to {escape(address)} via {settings.sender} ({escape(provider_id)})"
+                )
+            return
+        plan = plan_send(settings, edition, newsletter, resend_in_doubt=resend_in_doubt)
+        _show_plan(plan)
+        if dry_run:
+            console.print("[bold]dry run:[/] nothing was sent.")
+            return
+        if plan.recipients == 0:
+            if not (plan.in_doubt or plan.already_sent or plan.suppressed):
+                raise fail(
+                    f"nobody to send to: the {plan.newsletter} list is empty in the "
+                    f"database. Run `digest subscribers sync {plan.newsletter}` first."
+                )
+            if plan.in_doubt:
+                raise fail(f"nothing new to send; {len(plan.in_doubt):,} in doubt (listed above).")
+            console.print("Nothing to send: everyone on the list has it already.")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise fail(
+                    "not sending without a confirmation, and there is no terminal to ask "
+                    "on: add --yes to send."
+                )
+            question = f"Send to {plan.recipients:,} recipients via {plan.backend}?"
+            if not typer.confirm(question, default=False):
+                raise fail("not sent.")
+        try:
+            report = _send_with_progress(settings, plan)
+        except KeyboardInterrupt:
+            raise fail(
+                "interrupted. The batch being sent is now in doubt; run the same command "
+                "again to send to the rest.",
+                code=130,
+            ) from None
+    _show_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "–/s", style="progress.data.speed")
+
+
+def _send_with_progress(settings: Settings, plan: SendPlan) -> SendReport:
+    columns = (
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("send", total=plan.recipients)
+
+        def retrying(exc: Retry, delay: float) -> None:
+            progress.console.print(f"[yellow]retrying in {delay:.1f}s:[/] {escape(exc.message)}")
+
+        return run_send(
+            settings,
+            plan.edition,
+            plan.newsletter,
+            resend_in_doubt=plan.resend_in_doubt,
+            progress=lambda n: progress.advance(task, n),
+            on_retry=retrying,
+        )
+
+
+def _show_plan(plan: SendPlan) -> None:
+    console.print(f"[bold]{escape(plan.title)}[/] ({plan.newsletter}), edition {plan.edition}")
+    console.print(f"  subject     {escape(plan.subject)}")
+    console.print(f"  backend     {plan.backend}")
+    console.print(
+        f"  recipients  {plan.recipients:,}  (already sent {plan.already_sent:,}, "
+        f"suppressed {plan.suppressed:,}, failed last time {plan.failed_before:,})"
+    )
+    if plan.in_doubt:
+        action = (
+            "sent again now"
+            if plan.resend_in_doubt
+            else "left alone; --resend-in-doubt sends them again"
+        )
+        console.print(f"  [yellow]in doubt[/]    {len(plan.in_doubt):,} ({action}):")
+        _addresses(plan.in_doubt)
+
+
+def _show_report(report: SendReport) -> None:
+    plan = report.plan
+    colour = "green" if report.ok else "red"
+    console.print(
+        f"[{colour}]sent {report.sent:,}[/], suppressed {plan.suppressed:,}, "
+        f"failed {report.failed:,}, in doubt {len(report.in_doubt):,}"
+        + (f", retries {report.retries:,}" if report.retries else "")
+        + f" ({report.seconds:.1f}s"
+        + (f", {report.sent / report.seconds:,.0f}/s)" if report.seconds and report.sent else ")")
+    )
+    for address, why in report.failures:
+        err.print(f"  failed: {escape(address)}: {escape(why)}", highlight=False, soft_wrap=True)
+    if report.failed > len(report.failures):
+        err.print(f"  ... and {report.failed - len(report.failures):,} more")
+    if report.in_doubt:
+        err.print(
+            "[yellow]in doubt[/] (the provider may or may not have taken them; check its "
+            "activity log, then run again with --resend-in-doubt if they did not get it):"
+        )
+        _addresses(report.in_doubt, err)
+    if report.stopped:
+        err.print(f"[bold red]stopped:[/] {escape(report.stopped)}")
+        err.print(
+            "Fix the cause and run the same command again: it sends only to those not yet sent to."
+        )
+
+
+def _addresses(addresses: list[str], where: Console = console) -> None:
+    where.print("    " + ", ".join(addresses), highlight=False, markup=False, soft_wrap=True)

@@ -1,0 +1,272 @@
+"""Choosing one newsletter's articles for one window, with a reason for every decision.
+
+Order of judgement: dropped by the editor; pinned (always in, first); excluded tag; no
+matching tag; near-duplicate folded into its newest version; ranked (more of the
+newsletter's tags matched, then newer, then id); over the cap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from digest.curate.overrides import Overrides
+from digest.curate.similar import DuplicateIndex
+from digest.curate.window import Window
+from digest.models import Article, Tag, iso
+from digest.newsletters import Newsletter
+from digest.taxonomy import Taxonomy
+
+OTHER_SECTION = ("other", "Other news")
+_json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+@dataclass
+class Pick:
+    article: Article
+    tags: list[Tag]  # effective tags (inferred ones marked)
+    matched: list[str]  # the newsletter's tag slugs this article carries, in its order
+    rank: int = 0
+    reason: str = ""
+    pinned: bool = False
+    folded: list[str] = field(default_factory=list)  # ids of near-duplicates folded into it
+    section: str = ""  # section key
+
+    @property
+    def primary_tag(self) -> Tag | None:
+        by_slug = {t.slug: t for t in self.tags}
+        for slug in self.matched:
+            if slug in by_slug:
+                return by_slug[slug]
+        return self.tags[0] if self.tags else None
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    id: str
+    title: str
+    code: str  # outside_window | no_matching_tag | excluded_tag | over_cap | folded | dropped
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title, "code": self.code, "reason": self.reason}
+
+    def to_json(self) -> str:
+        """`to_dict()` as JSON, made by hand: a big week writes tens of thousands of these."""
+        return (f'{{"id": {_json_string(self.id)}, "title": {_json_string(self.title)}, '
+                f'"code": {_json_string(self.code)}, "reason": {_json_string(self.reason)}}}')
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    picks: list[Pick]
+
+
+@dataclass
+class Selection:
+    newsletter: Newsletter
+    window: Window
+    picks: list[Pick]  # rank order
+    left_out: list[LeftOut]
+    warnings: list[str] = field(default_factory=list)
+
+    def sections(self, picks: Sequence[Pick] | None = None) -> list[Section]:
+        """Picks grouped by section; sections ordered by their best-ranked article, so the
+        lead story opens the email."""
+        groups: dict[str, Section] = {}
+        for pick in picks if picks is not None else self.picks:
+            key = pick.section
+            if key not in groups:
+                groups[key] = Section(key=key, title=self._section_title(pick), picks=[])
+            groups[key].picks.append(pick)
+        return list(groups.values())
+
+    def _section_title(self, pick: Pick) -> str:
+        if self.newsletter.sections == "kind":
+            return (pick.article.kind or OTHER_SECTION[1]).strip()
+        tag = pick.primary_tag
+        return tag.name if tag and pick.section != OTHER_SECTION[0] else OTHER_SECTION[1]
+
+
+class TagCache:
+    """Each article's effective tags, worked out once per build and shared by every newsletter
+    (inference scans the text; a big week has thousands of articles and twenty newsletters)."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self._seen: dict[str, _Known] = {}
+        self._indexed: tuple[Sequence[Article], dict[str, set[str]]] | None = None
+
+    def get(self, article: Article) -> _Known:
+        found = self._seen.get(article.id)
+        if found is None:
+            tags = self.taxonomy.effective_tags(article)
+            shown = ", ".join(_tag_label(t) for t in tags) or "none"
+            no_match = _left(article, "no_matching_tag", f"no matching tag (tags: {shown})")
+            found = _Known(tags, frozenset(t.slug for t in tags), no_match,
+                           -article.published_at.timestamp())
+            self._seen[article.id] = found
+        return found
+
+    def tags(self, article: Article) -> list[Tag]:
+        return self.get(article).tags
+
+    def index(self, articles: Sequence[Article]) -> dict[str, set[str]]:
+        """Tag slug -> ids of the articles carrying it, for this very list of articles."""
+        if self._indexed is None or self._indexed[0] is not articles:
+            index: dict[str, set[str]] = {}
+            for article in articles:
+                for slug in self.get(article).slugs:
+                    index.setdefault(slug, set()).add(article.id)
+            self._indexed = (articles, index)
+        return self._indexed[1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    tags: list[Tag]
+    slugs: frozenset[str]
+    no_match: LeftOut  # the same record for every newsletter the article does not match
+    newness: float  # minus the publication time: sorts newest first
+
+
+def select(
+    newsletter: Newsletter,
+    window: Window,
+    articles: Sequence[Article],
+    taxonomy: Taxonomy,
+    *,
+    duplicates: DuplicateIndex | None = None,
+    overrides: Overrides | None = None,
+    neighbours: Sequence[Article] = (),
+    extra: dict[str, Article] | None = None,
+    tag_cache: TagCache | None = None,
+) -> Selection:
+    """Pick `newsletter`'s articles among `articles` (those published in `window`).
+
+    `neighbours` are articles just outside the window, reported as such when they match;
+    `extra` holds pinned articles looked up outside the window; `tag_cache` shares effective
+    tags across newsletters."""
+    overrides = overrides or Overrides()
+    cache = tag_cache or TagCache(taxonomy)
+    extra = extra or {}
+    left: list[LeftOut] = []
+    warnings: list[str] = []
+    by_id = {a.id: a for a in articles}
+    pins = [p for p in overrides.pins if p not in overrides.drops]
+    wanted, unwanted = frozenset(newsletter.tags), frozenset(newsletter.exclude_tags)
+    # Candidates as (article, matched tags) first; Pick objects only for those picked, since a
+    # big week has thousands of candidates per newsletter.
+    candidates: dict[str, tuple[Article, list[str]]] = {}
+    pinned_articles: dict[str, Article] = {}
+    for pin in pins:
+        article = by_id.get(pin) or extra.get(pin)
+        if article is not None:  # the build checked every id exists
+            pinned_articles[pin] = article
+            candidates[pin] = (article, _matched(newsletter, cache.get(article).slugs))
+
+    # Only articles carrying a wanted or an excluded tag (or dropped) need a look; the rest,
+    # most of a big week, are "no matching tag" wholesale.
+    index = cache.index(articles)
+    relevant = set(overrides.drops).union(*(index.get(t, ()) for t in newsletter.exclude_tags))
+    if newsletter.takes_any:
+        relevant.update(by_id)
+    else:
+        relevant.update(*(index.get(t, ()) for t in newsletter.tags))
+    for article in articles:
+        if article.id not in relevant or article.id in candidates:
+            continue
+        if article.id in overrides.drops:
+            left.append(_left(article, "dropped", "dropped by the editor"))
+            continue
+        known = cache.get(article)
+        if unwanted and not unwanted.isdisjoint(known.slugs):
+            excluded = [s for s in newsletter.exclude_tags if s in known.slugs]
+            left.append(_left(article, "excluded_tag", f"excluded tag: {', '.join(excluded)}"))
+        elif not wanted.isdisjoint(known.slugs):
+            candidates[article.id] = (article, _matched(newsletter, known.slugs))
+        else:  # only a "*" newsletter gets here
+            candidates[article.id] = (article, [])
+    left.extend(cache.get(a).no_match for a in articles
+                if a.id not in relevant and a.id not in candidates)
+
+    folded_into: dict[str, list[str]] = {}
+    if duplicates is not None:
+        for gone, (kept, score) in duplicates.fold(candidates, keep_first=pins).items():
+            article = candidates.pop(gone)[0]
+            folded_into.setdefault(kept, []).append(gone)
+            left.append(_left(article, "folded",
+                              f"folded into {kept} (near-duplicate, similarity {score:.2f})"))
+
+    # More of the newsletter's tags first, then newer, then id: the same order on every run.
+    ranked = sorted((c for c in candidates if c not in pinned_articles),
+                    key=lambda i: (-len(candidates[i][1]), cache.get(candidates[i][0]).newness, i))
+    ordered = [p for p in pins if p in candidates] + ranked
+    cap = max(newsletter.max_articles, len(pinned_articles))
+    if len(pinned_articles) > newsletter.max_articles:
+        warnings.append(f"{len(pinned_articles)} pinned articles exceed max_articles "
+                        f"({newsletter.max_articles}); all pins kept")
+    picks = []
+    for rank, article_id in enumerate(ordered, start=1):
+        article, matched = candidates[article_id]
+        if rank > cap:
+            left.append(_left(article, "over_cap",
+                              f"over the cap: ranked {rank}, max_articles is {cap}"))
+            continue
+        pick = Pick(article, cache.get(article).tags, matched, rank=rank,
+                    pinned=article_id in pinned_articles, folded=folded_into.get(article_id, []))
+        pick.section = _section_key(newsletter, pick)
+        pick.reason = _pick_reason(newsletter, pick) if not pick.pinned else (
+            "pinned by the editor" + ("" if article_id in by_id else
+                                      " (published outside the window)"))
+        picks.append(pick)
+
+    for article in neighbours:
+        if article.id in candidates or article.id in overrides.drops:
+            continue
+        slugs = cache.get(article).slugs
+        if not unwanted.isdisjoint(slugs):
+            continue
+        if not wanted.isdisjoint(slugs) or newsletter.takes_any:
+            side = "before" if article.published_at < window.since else "after"
+            left.append(_left(article, "outside_window",
+                              f"outside the window: published {iso(article.published_at)}, "
+                              f"{side} {window.label}"))
+    return Selection(newsletter=newsletter, window=window, picks=picks, left_out=left,
+                     warnings=warnings)
+
+
+def _matched(newsletter: Newsletter, slugs: frozenset[str]) -> list[str]:
+    return [s for s in newsletter.tags if s in slugs]
+
+
+def _section_key(newsletter: Newsletter, pick: Pick) -> str:
+    if newsletter.sections == "kind":
+        return (pick.article.kind or OTHER_SECTION[0]).strip().lower()
+    if pick.matched:
+        return pick.matched[0]
+    # Only a "*" newsletter gets here: file the article under its own first tag.
+    return pick.tags[0].slug if pick.tags else OTHER_SECTION[0]
+
+
+def _pick_reason(newsletter: Newsletter, pick: Pick) -> str:
+    if pick.matched:
+        inferred = {t.slug for t in pick.tags if t.inferred}
+        names = ", ".join(s + (" (inferred)" if s in inferred else "") for s in pick.matched)
+        text = f"matched {len(pick.matched)} of the newsletter's tags: {names}; rank {pick.rank}"
+    else:
+        text = f"newsletter takes every article (*); rank {pick.rank}"
+    if pick.folded:
+        text += f"; newest of {len(pick.folded) + 1} versions"
+    return text
+
+
+def _tag_label(tag: Tag) -> str:
+    return tag.slug + (" (inferred)" if tag.inferred else "")
+
+
+def _left(article: Article, code: str, reason: str) -> LeftOut:
+    return LeftOut(id=article.id, title=article.title, code=code, reason=reason)

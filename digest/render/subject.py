@@ -1,0 +1,43 @@
+"""Subject lines and preheaders: one-line templates written in newsletters.toml or by an
+editor (`{{ edition.label }}`, `{{ lead.title }}`, ...), rendered in Jinja's sandbox."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from digest.errors import DigestError
+
+MAX_SUBJECT = 250
+
+
+@lru_cache(maxsize=1)
+def _env() -> SandboxedEnvironment:
+    # A subject is a mail header, not HTML: no escaping, but nothing may run beyond the sandbox.
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def check_subject_template(template: str) -> str | None:
+    """A syntax problem in `template`, or None."""
+    try:
+        _env().from_string(template)
+    except TemplateSyntaxError as exc:
+        return f"line {exc.lineno}: {exc.message}"
+    return None
+
+
+def render_line(template: str, context: dict[str, Any], *, where: str) -> str:
+    """Render a one-line template; whitespace (CR/LF included) collapses to single spaces so
+    the result is safe as a header value."""
+    try:
+        text = _env().from_string(template).render(context)
+    except TemplateError as exc:
+        raise DigestError(f"{where}: {exc}",
+                          hint="Subjects may use newsletter, edition, lead and count.") from None
+    line = " ".join(text.split())
+    if not line:
+        raise DigestError(f"{where}: renders to an empty line")
+    return line[:MAX_SUBJECT]

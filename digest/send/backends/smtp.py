@@ -1,0 +1,156 @@
+"""SMTP: one connection reused for message after message, opened again when the server drops it."""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from collections.abc import Sequence
+
+from digest.send.backends.base import Delivered, Rejected, Retry, Stop, register
+from digest.send.message import EditionMail, Recipient
+from digest.settings import Settings
+
+
+@register("smtp")
+class SmtpBackend:
+    name = "smtp"
+    # One message per batch: the ledger marks each message sent as soon as the server took it,
+    # so after a crash at most the one message being transmitted is in doubt.
+    batch_limit = 1
+
+    def __init__(self, settings: Settings, mail: EditionMail) -> None:
+        self.settings = settings
+        self.mail = mail
+        self.conn: smtplib.SMTP | None = None
+        self.connections = 0  # how many times we connected (reconnects included)
+
+    def __enter__(self) -> SmtpBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+            self.conn = None
+
+    def prepare(self, batch: Sequence[Recipient]) -> tuple[Recipient, bytes, str]:
+        if len(batch) != 1:
+            raise ValueError("the SMTP backend delivers one message per batch")
+        return (batch[0], *self.mail.mime(batch[0]))
+
+    def deliver(self, prepared: tuple[Recipient, bytes, str]) -> Delivered:
+        who, message, message_id = prepared
+        options = () if who.email.isascii() else ("SMTPUTF8",)
+        conn = self.conn or self._connect()
+        try:
+            conn.sendmail(self.mail.from_email, [who.email], message, mail_options=options)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()), (550, b"refused"))
+            raise _answer(code, text, f"the server refused {who.email}", rejected=True) from None
+        except smtplib.SMTPSenderRefused as exc:
+            self._forget_if_closed(exc.smtp_code)
+            what = f"the server refused the sender {self.mail.from_email}"
+            raise _answer(exc.smtp_code, exc.smtp_error, what, rejected=False) from None
+        except smtplib.SMTPDataError as exc:
+            self._forget_if_closed(exc.smtp_code)
+            raise _answer(
+                exc.smtp_code, exc.smtp_error, "the server refused the message", rejected=True
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise Rejected(f"{who.email}: {exc}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            # Disconnected or timed out: if it happened after the final dot, the server may
+            # have queued the message; the runner retries and, if that fails, leaves it in doubt.
+            self._drop()
+            raise Retry(
+                f"SMTP connection lost: {exc or type(exc).__name__}", uncertain=True
+            ) from None
+        return [message_id]
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        where = f"{s.smtp_host}:{s.smtp_port}"
+        context = None
+        if s.smtp_security != "none":
+            context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
+        # local_hostname: skip smtplib's getfqdn(), which can stall for seconds without DNS.
+        local = self.mail.domain
+        conn: smtplib.SMTP | None = None
+        try:
+            if s.smtp_security == "tls":
+                conn = smtplib.SMTP_SSL(
+                    s.smtp_host,
+                    s.smtp_port,
+                    local_hostname=local,
+                    timeout=s.smtp_timeout,
+                    context=context,
+                )
+            else:
+                conn = smtplib.SMTP(
+                    s.smtp_host, s.smtp_port, local_hostname=local, timeout=s.smtp_timeout
+                )
+                if s.smtp_security == "starttls":
+                    conn.ehlo()
+                    conn.starttls(context=context)
+                    conn.ehlo()
+            if s.smtp_username:
+                conn.login(s.smtp_username, s.smtp_password.get_secret_value())
+        except smtplib.SMTPAuthenticationError as exc:
+            _close(conn)
+            raise Stop(
+                f"the SMTP server {where} refused the login of {s.smtp_username!r}: "
+                f"{exc.smtp_code} {_text(exc.smtp_error)} (check DIGEST_SMTP_USERNAME "
+                "and DIGEST_SMTP_PASSWORD)"
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            _close(conn)
+            raise Stop(
+                f"the SMTP server {where} cannot do what the settings ask: {exc} "
+                "(check DIGEST_SMTP_SECURITY)"
+            ) from None
+        except ssl.SSLError as exc:
+            _close(conn)
+            raise Stop(
+                f"TLS with the SMTP server {where} failed: {exc.reason or exc} "
+                "(check DIGEST_SMTP_SECURITY, DIGEST_SMTP_CA_FILE)"
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            _close(conn)
+            raise _answer(
+                exc.smtp_code, exc.smtp_error, f"the SMTP server {where} said no", rejected=False
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            _close(conn)
+            raise Retry(f"cannot connect to the SMTP server {where}: {exc}") from None
+        self.conn = conn
+        self.connections += 1
+        return conn
+
+    def _forget_if_closed(self, code: int) -> None:
+        if code == 421:  # "service closing": smtplib has closed the connection already
+            self._drop()
+
+    def _drop(self) -> None:
+        _close(self.conn)
+        self.conn = None
+
+
+def _answer(code: int, text: bytes | str, what: str, *, rejected: bool) -> Exception:
+    """A reply code as one of our errors: 4xx try again; 5xx fail the message, or stop."""
+    message = f"{what}: {code} {_text(text)}"
+    if 400 <= code < 500:
+        return Retry(message)
+    return Rejected(message) if rejected else Stop(message)
+
+
+def _text(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+
+
+def _close(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        with contextlib.suppress(OSError):
+            conn.close()

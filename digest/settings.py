@@ -1,0 +1,173 @@
+"""All settings in one typed class, read from the environment and `.env` (prefix DIGEST_)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DIGEST_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        use_attribute_docstrings=True,
+    )
+
+    # Where things live
+    data_dir: Path = Path("data")
+    """Folder for the SQLite archive, the generated secret key and other working files."""
+    database_url: str = ""
+    """SQLAlchemy URL of the archive; empty means a SQLite file in the data folder."""
+    out_dir: Path = Path("editions")
+    """Where `digest build` writes editions (one folder per edition)."""
+    templates_dir: Path = Path("templates")
+    """The editors' template folder, searched before the packaged defaults."""
+    subscribers_dir: Path = Path("subscribers")
+    """Folder with newsletters.toml, taxonomy.toml and one SLUG.csv subscriber list each."""
+
+    # The publisher
+    publisher_name: str = "Regwire"
+    """Publisher's name, shown in the footer and the List-Id."""
+    postal_address: str = "Regwire Ltd, 10 Fleet Lane, London EC4A 1AB, United Kingdom"
+    """Physical postal address printed in every email's footer (CAN-SPAM)."""
+    editorial_contact: str = ""
+    """Editorial contact line for the footer; empty falls back to the one found in the articles."""
+    article_url_template: str = "https://regwire.example/articles/{id}"
+    """URL of an article that came without one ({id} is replaced)."""
+    fetch_timeout: float = Field(20.0, gt=0)
+    """Seconds `digest ingest` waits for a feed URL to answer before giving up on it."""
+    base_url: str = "http://127.0.0.1:8000"
+    """Public base URL of `digest serve`: unsubscribe links and the web archive live under it."""
+
+    # Building
+    summary_words: int = Field(60, ge=10)
+    """Default word budget of an article's summary (a newsletter may set its own)."""
+    summariser: str = "extractive"
+    """Summariser backend used when an article has no usable standfirst."""
+    size_warn_kb: float = 90.0
+    """Warn when an email's inlined HTML passes this many KB."""
+    size_limit_kb: float = 100.0
+    """Shrink an edition until its inlined HTML fits under this many KB (Gmail clips at ~102)."""
+    email_lang: str = "en"
+    """Language of the emails (the lang attribute screen readers use)."""
+    email_fonts: dict[str, str] = Field(default_factory=dict)
+    """Web fonts the email links, as JSON {"Name": "https://...css"}; empty links none."""
+
+    # Sending
+    sender: str = "outbox"
+    """Delivery backend: outbox (writes .eml files), smtp or sendgrid."""
+    from_email: str = "newsletters@regwire.example"
+    """Address the newsletters are sent from."""
+    reply_to: str = "editors@regwire.example"
+    """Reply-To address of every newsletter."""
+    secret_key: SecretStr = SecretStr("")
+    """Key that signs unsubscribe tokens; empty means one generated into the data folder."""
+    send_rate: float = Field(0.0, ge=0)
+    """Messages per second at most (0 means as fast as the backend allows)."""
+    send_batch_size: int = Field(1000, ge=1, le=1000)
+    """Recipients per provider request (SendGrid allows at most 1,000)."""
+    send_retries: int = Field(5, ge=0)
+    """Retries of a batch after a 429, 5xx, timeout or dropped connection."""
+    send_backoff: float = Field(1.0, ge=0)
+    """Seconds the first retry waits at most; each further retry doubles it (with jitter)."""
+    sendgrid_api_key: SecretStr = SecretStr("")
+    """SendGrid API key (secret)."""
+    sendgrid_api_host: str = "https://api.sendgrid.com"
+    """SendGrid API base URL: override for a proxy or a local test server."""
+    sendgrid_timeout: float = 30.0
+    """Seconds before a SendGrid request is abandoned and retried."""
+    sendgrid_asm_group_id: int | None = None
+    """SendGrid unsubscribe group id, if the account uses one."""
+    sendgrid_sandbox: bool = False
+    """SendGrid sandbox mode: requests are validated but nothing is delivered."""
+    sendgrid_webhook_public_key: str = ""
+    """SendGrid event-webhook verification key (base64 public key); empty refuses the webhook."""
+    webhook_allow_unsigned: bool = False
+    """Accept unsigned SendGrid events when no key is set (insecure; for trusted networks only)."""
+    webhook_max_age_seconds: int = 600
+    """Refuse signed webhook events whose timestamp is older than this."""
+    webhook_max_body_bytes: int = Field(1_048_576, ge=1024)
+    """Refuse (413) webhook requests larger than this many bytes, without reading them."""
+    smtp_host: str = "127.0.0.1"
+    """SMTP server host."""
+    smtp_port: int = 25
+    """SMTP server port."""
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    """SMTP transport security: none, starttls or tls (implicit TLS)."""
+    smtp_username: str = ""
+    """SMTP login name (empty: no login)."""
+    smtp_password: SecretStr = SecretStr("")
+    """SMTP password (secret)."""
+    smtp_timeout: float = 30.0
+    """Seconds before an SMTP operation is abandoned."""
+    smtp_ca_file: str = ""
+    """CA certificates (PEM) to verify the SMTP server with; empty uses the system's."""
+
+    # Web
+    preview_host: str = "127.0.0.1"
+    """Interface the editor's preview binds to."""
+    preview_port: int = 8025
+    """Port of the editor's preview."""
+    serve_host: str = "127.0.0.1"
+    """Interface `digest serve` binds to (put a reverse proxy in front for the public)."""
+    serve_port: int = 8000
+    """Port of `digest serve`."""
+    serve_forwarded_allow_ips: str = "127.0.0.1"
+    """Reverse proxies trusted for X-Forwarded-For/-Proto (comma-separated IPs, or *)."""
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'digest.db'}"
+
+    def signing_key(self) -> bytes:
+        """The token key: the configured one, else one generated once and kept in the data dir."""
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    def public_view(self) -> dict[str, str]:
+        """Every setting as text, secrets masked: what `digest config` prints."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else "(not set)"
+            shown[name] = "" if value is None else str(value)
+        shown["database_url"] = mask_url(self.database)
+        return shown
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every setting, its docstring and its default."""
+    lines = ["# digest settings: copy to .env and uncomment what you change.", ""]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        lines.append(f"# {field.description}")
+        lines.append(f"# DIGEST_{name.upper()}={'' if default is None else default}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def mask_url(url: str) -> str:
+    """Hide a password inside a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

@@ -1,0 +1,42 @@
+"""Email addresses and names as they are stored: validated (syntax only) and normalised.
+
+Addresses are compared case-insensitively, as every large mailbox provider treats them: a CRM
+export that writes "Jo.Smith@Example.com" and an unsubscribe of "jo.smith@example.com" must meet.
+"""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+
+class BadAddress(ValueError):
+    """Not an email address; the message says what is wrong with it."""
+
+
+def normalise_email(raw: str) -> str:
+    """The stored form of an address, or BadAddress. No DNS: syntax only."""
+    text = (raw or "").strip()
+    if not text:
+        raise BadAddress("no email address")
+    try:
+        found = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadAddress(f"{text!r} is not a valid email address: {exc}") from None
+    return found.normalized.lower()
+
+
+def lenient_email(raw: str) -> str:
+    """Normalised when valid, else trimmed and lower-cased.
+
+    Suppressions come from outside (webhooks, typed addresses); one must be recorded even when
+    the provider reports an address our validator would not accept.
+    """
+    try:
+        return normalise_email(raw)
+    except BadAddress:
+        return (raw or "").strip().lower()
+
+
+def clean_name(raw: str | None) -> str:
+    """A display name on one line: runs of whitespace (CR and LF included) become one space."""
+    return " ".join((raw or "").split())

@@ -1,0 +1,114 @@
+"""Suppressions: who must not be mailed, whatever the CSV says.
+
+One row per (newsletter, address); newsletter "*" covers every list (a hard bounce or a spam
+complaint is about the address, not one newsletter). Only an explicit resubscribe lifts one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from digest.archive.schema import suppressions
+from digest.subscribers.addresses import lenient_email
+
+EVERY = "*"
+"""The newsletter name of a suppression that covers every list."""
+
+
+def suppress(engine: Engine, email: str, newsletter: str, reason: str, source: str) -> bool:
+    """Stop mailing `email` for `newsletter` ("*": every newsletter). Safe to call again.
+
+    Returns True when the suppression is new, False when it was already there (the first
+    reason and source are kept). Used by the one-click endpoint, the provider webhook and the CLI.
+    """
+    row = {
+        "newsletter": newsletter or EVERY,
+        "email": lenient_email(email),
+        "reason": reason,
+        "source": source,
+        "created_at": datetime.now(UTC),
+    }
+    dialect = engine.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        # ON CONFLICT DO NOTHING: two webhook deliveries of the same event may race.
+        statement = (
+            insert(suppressions)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=["newsletter", "email"])
+            .returning(suppressions.c.id)  # a row back only when this call inserted it
+        )
+        with engine.begin() as conn:
+            return conn.execute(statement).first() is not None
+    try:
+        with engine.begin() as conn:
+            conn.execute(suppressions.insert().values(row))
+    except IntegrityError:
+        return False
+    return True
+
+
+def unsubscribe(
+    engine: Engine, email: str, newsletter: str | None = None, source: str = "cli"
+) -> bool:
+    """An unsubscribe typed by an editor: one newsletter, or all of them when none is named."""
+    return suppress(engine, email, newsletter or EVERY, "unsubscribed", source)
+
+
+@dataclass
+class Resubscribed:
+    email: str
+    newsletter: str
+    lifted: str | None = None  # reason of the suppression lifted, None when there was none
+    still: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (newsletter, reason) still blocking
+
+
+def resubscribe(engine: Engine, email: str, newsletter: str) -> Resubscribed:
+    """Lift the suppression of `email` for `newsletter` (on purpose: nothing else lifts one).
+
+    A suppression for every newsletter ("*", e.g. a bounce) is only lifted when "*" is named;
+    the result says whether one still blocks the address.
+    """
+    address = lenient_email(email)
+    result = Resubscribed(email=address, newsletter=newsletter)
+    key = (suppressions.c.email == address) & (suppressions.c.newsletter == newsletter)
+    with engine.begin() as conn:
+        result.lifted = conn.scalar(select(suppressions.c.reason).where(key))
+        if result.lifted is not None:
+            conn.execute(delete(suppressions).where(key))
+        others = conn.execute(
+            select(suppressions.c.newsletter, suppressions.c.reason).where(
+                suppressions.c.email == address,
+                suppressions.c.newsletter.in_([newsletter, EVERY]),
+            )
+        )
+        result.still = [(row.newsletter, row.reason) for row in others]
+    return result
+
+
+@dataclass
+class Suppression:
+    newsletter: str
+    email: str
+    reason: str
+    source: str
+    created_at: datetime
+
+
+def suppressions_of(engine: Engine, email: str) -> list[Suppression]:
+    """Every suppression of one address."""
+    query = select(suppressions).where(suppressions.c.email == lenient_email(email))
+    with engine.connect() as conn:
+        return [
+            Suppression(r.newsletter, r.email, r.reason, r.source, r.created_at)
+            for r in conn.execute(query.order_by(suppressions.c.newsletter))
+        ]

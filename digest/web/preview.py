@@ -1,0 +1,302 @@
+"""The editor's preview: built editions in the browser, live while templates and inputs change.
+
+Routes (the public part owns /archive, /u, /webhooks and /healthz):
+    GET  /                               editions, newest first
+    GET  /preview/{edition}              one edition's newsletters
+    GET  /preview/{edition}/{slug}       a newsletter: email at two widths, text, headers, selection
+    GET  /preview/{edition}/{slug}/email.html   the email, placeholders filled (for the frames)
+    GET  /preview/{edition}/{slug}/email.txt    the plain-text part, filled
+    POST /preview/{edition}/{slug}/send-test    send a test through the configured backend
+    POST /preview/{edition}/rebuild      rebuild an edition whose inputs changed
+    GET  /preview/events?scope=..&v=..   server-sent events: "reload" once the page is out of date
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from digest.errors import DigestError
+from digest.settings import Settings
+from digest.web import editions as store
+from digest.web.live import Hub, watch
+from digest.web.preview_pages import STATIC, render_page
+from digest.web.rebuild import BuildProblem, describe, rebuild
+from digest.web.sample import Sample
+from digest.web.send_test import TestOutcome, parse_addresses, send_test_message
+
+log = logging.getLogger("digest.preview")
+
+# The email is the one document here the project did not write line by line: no scripts, no
+# plugins, no forms, and only this server may frame it. Images stay allowed (a logo must show).
+EMAIL_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; "
+        "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+DARK_STYLE = "<style>html,body{background:#16181d !important}</style>"
+KEEPALIVE_SECONDS = 15.0
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+class PreviewSite:
+    """The preview's state (open pages, failed rebuilds, stale editions) and its endpoints."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.hub = Hub()
+        self.problems: dict[str, BuildProblem] = {}
+        self.stale: set[str] = set()
+        self.outcomes: dict[str, TestOutcome] = {}
+        self._lock = asyncio.Lock()
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.index, name="preview_index"),
+            Mount("/preview/static", StaticFiles(directory=STATIC), name="preview_static"),
+            Route("/preview/events", self.events),
+            Route("/preview/{edition}", self.edition_page),
+            Route("/preview/{edition}/rebuild", self.rebuild_now, methods=["POST"]),
+            Route("/preview/{edition}/{slug}", self.newsletter_page),
+            Route("/preview/{edition}/{slug}/email.html", self.email_html),
+            Route("/preview/{edition}/{slug}/email.txt", self.email_text),
+            Route("/preview/{edition}/{slug}/send-test", self.send_test, methods=["POST"]),
+        ]
+
+    # Pages
+
+    async def index(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings):
+            return refused
+        found = await run_in_threadpool(store.list_editions, self.settings.out_dir)
+        return self._page("index.html", scope="index", editions=found, single=False)
+
+    async def edition_page(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings):
+            return refused
+        edition = await self._edition(request.path_params["edition"])
+        if edition is None:
+            return self._missing(request.path_params["edition"])
+        return self._page("index.html", scope=edition.id, editions=[edition], single=True)
+
+    async def newsletter_page(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings):
+            return refused
+        edition, newsletter = await self._newsletter(request)
+        if edition is None or newsletter is None:
+            return self._missing(request.path_params["edition"], request.path_params["slug"])
+        sample = Sample(self.settings, newsletter)
+        outcome = self.outcomes.get(request.query_params.get("test", ""))
+        return self._page(
+            "newsletter.html",
+            scope=f"{edition.id}/{newsletter.slug}",
+            edition=edition,
+            newsletter=newsletter,
+            sample=sample,
+            headers=sample.headers(),
+            text=sample.text(newsletter.read("email.txt")),
+            outcome=outcome,
+        )
+
+    async def email_html(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings):
+            return refused
+        _, newsletter = await self._newsletter(request)
+        if newsletter is None:
+            return PlainTextResponse("no such newsletter in this edition", status_code=404)
+        html = Sample(self.settings, newsletter).html(newsletter.read("email.html"))
+        if request.query_params.get("dark") == "1":
+            html = html.replace("</head>", DARK_STYLE + "</head>", 1)
+        return Response(html, media_type="text/html; charset=utf-8", headers=EMAIL_HEADERS)
+
+    async def email_text(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings):
+            return refused
+        _, newsletter = await self._newsletter(request)
+        if newsletter is None:
+            return PlainTextResponse("no such newsletter in this edition", status_code=404)
+        text = Sample(self.settings, newsletter).text(newsletter.read("email.txt"))
+        return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
+
+    # Actions
+
+    async def send_test(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings, post=True):
+            return refused
+        edition, newsletter = await self._newsletter(request)
+        if edition is None or newsletter is None:
+            return self._missing(request.path_params["edition"], request.path_params["slug"])
+        form = await request.form()
+        raw = str(form.get("addresses") or "")
+        addresses = parse_addresses(raw)
+        outcome = await run_in_threadpool(
+            send_test_message, self.settings, edition.id, newsletter.slug, addresses, raw
+        )
+        key = secrets.token_urlsafe(8)
+        self.outcomes = {**dict(list(self.outcomes.items())[-19:]), key: outcome}
+        page = f"/preview/{edition.id}/{newsletter.slug}?test={key}#send"
+        return RedirectResponse(page, status_code=303)
+
+    async def rebuild_now(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings, post=True):
+            return refused
+        edition = await self._edition(request.path_params["edition"])
+        if edition is None:
+            return self._missing(request.path_params["edition"])
+        async with self._lock:
+            await self._rebuild(edition)
+        self.hub.notify()
+        back = request.headers.get("referer", "")
+        target = back if back.startswith(str(request.base_url)) else f"/preview/{edition.id}"
+        return RedirectResponse(target, status_code=303)
+
+    # Live reload
+
+    async def events(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings):
+            return refused
+        scope = request.query_params.get("scope", "index")
+        seen = request.query_params.get("v", "")
+        edition = None if scope == "index" else scope.split("/")[0]
+
+        async def stream() -> AsyncIterator[str]:
+            self.hub.viewing(edition, +1)
+            try:
+                yield "retry: 1000\n\n"
+                while not self.hub.closed:
+                    ticket = self.hub.ticket()
+                    if await run_in_threadpool(self.version, scope) != seen:
+                        yield "event: reload\ndata: changed\n\n"
+                        return
+                    if not await self.hub.wait(ticket, KEEPALIVE_SECONDS):
+                        yield ": still here\n\n"
+            finally:
+                self.hub.viewing(edition, -1)
+
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    def version(self, scope: str) -> str:
+        """What a page of `scope` was made from; the page reloads when this changes."""
+        out = self.settings.out_dir
+        if scope == "index":
+            files = sorted(out.glob("*/index.json")) + sorted(out.glob("*/*/manifest.json"))
+            extra = f"{sorted(self.stale)}{sorted(self.problems)}"
+            return _digest(store.fingerprint(*files) + extra)
+        edition, _, slug = scope.partition("/")
+        if not store.safe_name(edition) or (slug and not store.safe_name(slug)):
+            return "unknown"
+        folder = out / edition
+        if slug:
+            files = [folder / slug / name for name in ("manifest.json", "email.html", "email.txt")]
+            files.append(self.settings.subscribers_dir / f"{slug}.csv")
+        else:
+            files = sorted(folder.glob("*/manifest.json"))
+        extra = f"{edition in self.stale}{self.problems.get(edition)}"
+        return _digest(store.fingerprint(folder / "index.json", *files) + extra)
+
+    async def on_change(self, needs_rebuild: bool) -> None:
+        """React to a watched change: rebuild the editions on screen, mark the others stale."""
+        if needs_rebuild:
+            async with self._lock:
+                viewed = self.hub.viewed()
+                found = await run_in_threadpool(store.list_editions, self.settings.out_dir)
+                for edition in found:
+                    if edition.id in viewed:
+                        await self._rebuild(edition)
+                    else:
+                        self.stale.add(edition.id)
+        self.hub.notify()
+
+    async def _rebuild(self, edition: store.Edition) -> None:
+        try:
+            await run_in_threadpool(rebuild, self.settings, edition)
+        except Exception as exc:  # shown on the page; the editor fixes it and saves again
+            if not isinstance(exc, DigestError):
+                log.exception("rebuilding %s failed", edition.id)
+            self.problems[edition.id] = describe(exc)
+        else:
+            self.problems.pop(edition.id, None)
+            self.stale.discard(edition.id)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Watch inputs and outputs for as long as the server runs."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch(self.settings, self.on_change, stop))
+        try:
+            yield
+        finally:
+            self.hub.close()
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # Helpers
+
+    async def _edition(self, edition_id: str) -> store.Edition | None:
+        return await run_in_threadpool(store.read_edition, self.settings.out_dir, edition_id)
+
+    async def _newsletter(self, request: Request) -> tuple[Any, Any]:
+        edition = await self._edition(request.path_params["edition"])
+        if edition is None:
+            return None, None
+        return edition, edition.newsletter(request.path_params["slug"])
+
+    def _page(self, name: str, *, scope: str, **context: Any) -> Response:
+        edition = None if scope == "index" else scope.split("/")[0]
+        return render_page(
+            name,
+            settings=self.settings,
+            scope=scope,
+            version=self.version(scope),
+            problem=self.problems.get(edition) if edition else None,
+            problems=self.problems,
+            stale=self.stale,
+            **context,
+        )
+
+    def _missing(self, edition: str, slug: str | None = None) -> Response:
+        return render_page(
+            "not_found.html", status_code=404, settings=self.settings, edition=edition, slug=slug
+        )
+
+
+def preview_routes(settings: Settings) -> list[BaseRoute]:
+    return PreviewSite(settings).routes()
+
+
+def _refuse(request: Request, settings: Settings, *, post: bool = False) -> Response | None:
+    """Refuse requests that did not come from the editor's own browser tab.
+
+    A page on another site can make the browser talk to 127.0.0.1 (by a rebound DNS name, or a
+    cross-site form post); the Host and Origin checks stop both.
+    """
+    host = (request.url.hostname or "").lower()
+    if settings.preview_host in LOOPBACK and host not in LOOPBACK:
+        return PlainTextResponse("the preview only answers on its local address", status_code=403)
+    if post:
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.url.netloc}"
+        if origin is not None and origin != own:
+            return PlainTextResponse("cross-site request refused", status_code=403)
+    return None
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

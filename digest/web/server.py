@@ -1,0 +1,90 @@
+"""Running the public app under uvicorn: `digest serve`.
+
+The socket is bound here rather than by uvicorn so that a busy port becomes a clear message
+instead of a logged traceback and a bare exit status.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from digest.errors import DigestError
+from digest.settings import Settings
+
+
+def root_path(base_url: str) -> str:
+    """The path part of BASE_URL ("/news" for https://example.org/news): behind a proxy that
+    serves the app under a prefix, links the app builds itself keep that prefix."""
+    return urlsplit(base_url).path.rstrip("/")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port, or a DigestError that says what to do."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise DigestError(
+            f"cannot listen on host {host!r}: {exc.strerror}",
+            hint="Pass an IP address such as 127.0.0.1 with --host (or set DIGEST_SERVE_HOST).",
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    # Like uvicorn: lets a restart reuse a port still in TIME_WAIT (never one that is listening).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise DigestError(
+                f"port {port} on {host} is already in use",
+                hint="Stop the program using it, or choose another port with --port "
+                "(or DIGEST_SERVE_PORT).",
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise DigestError(
+                f"not allowed to listen on port {port}",
+                hint="Ports below 1024 need privileges: use a higher one with --port and put "
+                "the reverse proxy on 80/443.",
+            ) from None
+        raise DigestError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    access_log: bool = True,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve the public endpoints until interrupted (Ctrl+C or SIGTERM); `ready` runs once the
+    port is bound."""
+    import uvicorn
+
+    from digest.web.app import create_app
+
+    app = create_app(settings, preview=False, public=True)  # a bad setting fails before binding
+    sock = bind(host, port)
+    if ready is not None:
+        ready()
+    config = uvicorn.Config(
+        app,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.serve_forwarded_allow_ips,
+        root_path=root_path(settings.base_url),
+        access_log=access_log,
+        server_header=False,
+        log_level="info",
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,84 @@
+"""POST /webhooks/sendgrid: SendGrid's event webhook, signature-checked, applied once per event."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from digest.settings import Settings
+from digest.web.bodies import BodyTooLarge, read_limited
+from digest.web.db_calls import Writer
+from digest.web.provider_events import apply_events
+from digest.web.signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureCheck,
+    load_public_key,
+)
+
+log = logging.getLogger("digest.web")
+
+
+def webhook_mode(settings: Settings) -> str:
+    """How the webhook treats requests: signed, unsigned (explicitly allowed) or refused."""
+    if settings.sendgrid_webhook_public_key.strip():
+        return "signed"
+    return "unsigned" if settings.webhook_allow_unsigned else "refused"
+
+
+def webhook_routes(settings: Settings, writer: Writer) -> list[Route]:
+    mode = webhook_mode(settings)
+    check = None
+    if mode == "signed":  # a bad key stops the server here, not at the first event
+        key = load_public_key(settings.sendgrid_webhook_public_key)
+        check = SignatureCheck(key, settings.webhook_max_age_seconds)
+    elif mode == "refused":
+        log.warning(
+            "POST /webhooks/sendgrid refuses every request (503): set "
+            "DIGEST_SENDGRID_WEBHOOK_PUBLIC_KEY to SendGrid's verification key"
+        )
+    else:
+        log.warning(
+            "POST /webhooks/sendgrid accepts UNSIGNED events (DIGEST_WEBHOOK_ALLOW_UNSIGNED): "
+            "anyone who can reach it can suppress addresses"
+        )
+    limit = settings.webhook_max_body_bytes
+
+    async def sendgrid_events(request: Request) -> Response:
+        if mode == "refused":
+            return _error(503, "the webhook is disabled: no verification key is configured")
+        try:
+            body = await read_limited(request, limit)
+        except BodyTooLarge:
+            return _error(413, f"the body passes {limit} bytes")
+        if check is not None:
+            problem = check.failure(
+                request.headers.get(SIGNATURE_HEADER),
+                request.headers.get(TIMESTAMP_HEADER),
+                body,
+                time.time(),
+            )
+            if problem:
+                log.warning("refused a SendGrid webhook request: %s", problem)
+                return _error(403, "signature check failed")
+        try:
+            events = json.loads(body)
+        except ValueError:
+            return _error(400, "the body is not JSON")
+        if not isinstance(events, list):
+            return _error(400, "the body is not a JSON array of events")
+        report = await writer.run(apply_events, events)
+        return JSONResponse(report.as_dict())
+
+    return [Route("/webhooks/sendgrid", sendgrid_events, methods=["POST"], name="sendgrid_events")]
+
+
+def _error(status: int, message: str) -> Response:
+    # Connection: close so a refused upload need not be drained before the socket is reused.
+    headers = {"Connection": "close"} if status == 413 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)

@@ -1,0 +1,69 @@
+"""Golden files: the fixture week rendered to HTML, text, MJML and manifests, byte for byte.
+
+Regenerate after an intended change with:
+    DIGEST_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/build/test_golden.py
+and review the diff of tests/build/golden/ before committing it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digest.build import build_editions
+
+# Read at import: the autouse fixture clears DIGEST_* variables before each test runs.
+REGENERATE = os.environ.get("DIGEST_REGENERATE_GOLDEN") == "1"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+WEEK = "2026-W10"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
+
+
+def _lines(name: str, content: bytes) -> list[str]:
+    text = content.decode()
+    if name.endswith(".html"):  # inlined HTML has very long lines: diff it tag by tag
+        text = text.replace("><", ">\n<")
+    return text.splitlines(keepends=True)
+
+
+def _diff(name: str, expected: bytes, actual: bytes, limit: int = 120) -> str:
+    lines = list(difflib.unified_diff(_lines(name, expected), _lines(name, actual),
+                                      fromfile=f"golden/{name}", tofile=f"built/{name}"))
+    shown = "".join(lines[:limit])
+    return shown + (f"\n... {len(lines) - limit} more diff lines" if len(lines) > limit else "")
+
+
+def test_fixture_week_matches_the_golden_files(build_settings, archive):
+    result = build_editions(build_settings, week=WEEK, engine=archive)
+    built = _tree(result.edition_dir)
+    assert set(built) >= {"index.json", "tech-brief/email.html", "markets/manifest.json",
+                          "everything/email.txt", "tech-brief/email.mjml"}
+    target = GOLDEN / WEEK
+    if REGENERATE:
+        shutil.rmtree(target, ignore_errors=True)
+        for name, content in built.items():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes(content)
+        pytest.skip("golden files regenerated; review `git diff tests/build/golden`")
+    expected = _tree(target)
+    assert sorted(built) == sorted(expected), "files differ from the golden set"
+    problems = [_diff(n, expected[n], built[n]) for n in sorted(built) if built[n] != expected[n]]
+    if problems:
+        pytest.fail("output differs from the golden files (regenerate with "
+                    "DIGEST_REGENERATE_GOLDEN=1 if intended):\n" + "\n".join(problems),
+                    pytrace=False)
+
+
+def test_building_twice_gives_identical_bytes(build_settings, archive, tmp_path):
+    first = build_editions(build_settings, week=WEEK, engine=archive, out_dir=tmp_path / "a")
+    second = build_editions(build_settings, week=WEEK, engine=archive, out_dir=tmp_path / "b")
+    one, two = _tree(first.edition_dir), _tree(second.edition_dir)
+    assert one and one == two

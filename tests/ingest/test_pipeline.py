@@ -1,0 +1,184 @@
+"""The ingest run: re-ingest semantics, dry runs, batches, folder walking, the report.
+
+Storage tests take `settings` (whose archive is SQLite, and PostgreSQL too when
+DIGEST_TEST_DATABASE_URL is set).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digest.archive import connect
+from digest.archive.articles import load_articles
+from digest.ingest import ingest
+from digest.settings import Settings
+
+
+def corpus(fixtures: Path, into: Path) -> Path:
+    """A writable copy of the good fixtures."""
+    for sub in ("pagetext", "markdown", "json", "feeds"):
+        shutil.copytree(fixtures / sub, into / sub)
+    return into
+
+
+def story(version: int, updated: str | None, body: str, story_id: str = "story-1") -> str:
+    record = {"id": story_id, "title": f"Export ban widened (v{version})",
+              "published_at": "2026-11-03T08:00:00Z", "body": [body]}
+    if updated:
+        record["updated_at"] = updated
+    return json.dumps(record)
+
+
+def test_new_then_unchanged_then_updated_never_duplicated(
+    fixtures: Path, tmp_path: Path, settings: Settings
+) -> None:
+    folder = corpus(fixtures, tmp_path / "in")
+    engine = connect(settings.database)
+
+    first = ingest([str(folder)], engine, settings).total()
+    assert (first.new, first.updated, first.unchanged, first.rejected) == (17, 0, 0, 0)
+    stored = {a.id: a for a in load_articles(engine)}
+    assert len(stored) == 17
+
+    second = ingest([str(folder)], engine, settings).total()
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 17)
+
+    page = folder / "pagetext" / "trade-moratorium.txt"
+    page.write_text(page.read_text().replace("two delegations", "three delegations"))
+    third = ingest([str(folder)], engine, settings)
+    assert (third.total().new, third.total().updated, third.total().unchanged) == (0, 1, 16)
+    (changed,) = [row for row in third.sources if row.updated]
+    assert changed.source.endswith("trade-moratorium.txt")
+
+    after = {a.id: a for a in load_articles(engine)}
+    assert after.keys() == stored.keys()  # same ids, no duplicates
+    moratorium = next(a for a in after.values() if a.title.startswith("Trade ministers"))
+    assert "three delegations" in moratorium.paragraphs[-1]
+
+
+def test_an_older_version_never_overwrites_a_newer_one(tmp_path: Path, settings: Settings) -> None:
+    engine = connect(settings.database)
+    newer = tmp_path / "b-newer.jsonl"
+    older = tmp_path / "a-older.jsonl"
+    newer.write_text(story(2, "2026-11-04T08:00:00Z", "Corrected text."))
+    older.write_text(story(1, None, "First text."))
+
+    report = ingest([str(newer)], engine, settings)
+    assert report.total().new == 1
+    report = ingest([str(older)], engine, settings)
+    total = report.total()
+    assert (total.new, total.updated, total.unchanged, total.stale) == (0, 0, 1, 1)
+    (kept,) = load_articles(engine)
+    assert kept.paragraphs == ["Corrected text."]
+
+
+def test_a_folder_with_both_versions_always_ends_on_the_newer(
+    tmp_path: Path, settings: Settings
+) -> None:
+    engine = connect(settings.database)
+    folder = tmp_path / "both"
+    folder.mkdir()
+    (folder / "a-older.jsonl").write_text(story(1, None, "First text.", "story-2"))
+    (folder / "b-newer.jsonl").write_text(story(2, "2026-11-04T08:00:00Z", "Fixed.", "story-2"))
+    (folder / "c-oldest-again.jsonl").write_text(story(1, None, "First text.", "story-2"))
+
+    first = ingest([str(folder)], engine, settings)
+    assert [(r.new, r.updated, r.stale) for r in first.sources] == [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+    again = ingest([str(folder)], engine, settings)
+    assert [(r.unchanged, r.stale) for r in again.sources] == [(1, 1), (1, 0), (1, 1)]
+    (kept,) = load_articles(engine)
+    assert kept.title == "Export ban widened (v2)"
+
+
+def test_dry_run_writes_nothing_but_reports_what_would_change(
+    fixtures: Path, tmp_path: Path, settings: Settings
+) -> None:
+    folder = corpus(fixtures, tmp_path / "in")
+    engine = connect(settings.database)
+
+    dry = ingest([str(folder)], engine, settings, dry_run=True)
+    assert dry.dry_run and dry.total().new == 17
+    assert load_articles(engine) == []
+
+    ingest([str(folder)], engine, settings)
+    page = folder / "pagetext" / "trade-moratorium.txt"
+    page.write_text(page.read_text().replace("two delegations", "five delegations"))
+    dry = ingest([str(folder)], engine, settings, dry_run=True).total()
+    assert (dry.new, dry.updated, dry.unchanged) == (0, 1, 16)
+    stored = next(a for a in load_articles(engine) if a.title.startswith("Trade ministers"))
+    assert "two delegations" in stored.paragraphs[-1]
+
+
+def test_dry_run_without_an_archive_and_across_batches(tmp_path: Path, settings: Settings) -> None:
+    lines = [story(1, None, "First text."), story(1, None, "First text."),
+             story(2, "2026-11-04T08:00:00Z", "Corrected.")]
+    path = tmp_path / "versions.jsonl"
+    path.write_text("\n".join(lines))
+    # batch_size=1: each version is judged against the ones before it, as a real run would
+    total = ingest([str(path)], None, settings, dry_run=True, batch_size=1).total()
+    assert (total.new, total.unchanged, total.updated) == (1, 1, 1)
+    with pytest.raises(ValueError):
+        ingest([str(path)], None, settings)
+
+
+def test_small_batches_save_everything(fixtures: Path, tmp_path: Path, settings: Settings) -> None:
+    folder = corpus(fixtures, tmp_path / "in")
+    engine = connect(settings.database)
+    report = ingest([str(folder)], engine, settings, batch_size=2)
+    assert report.total().new == 17
+    assert len(load_articles(engine)) == 17
+
+
+def test_folders_are_walked_sorted_and_skips_are_reported(
+    fixtures: Path, tmp_path: Path, settings: Settings
+) -> None:
+    root = tmp_path / "in"
+    (root / "b" / "nested").mkdir(parents=True)
+    (root / "a").mkdir()
+    (root / ".git").mkdir()
+    article = (fixtures / "json" / "single.json").read_bytes()
+    (root / "b" / "nested" / "z.json").write_bytes(article)
+    (root / "a" / "y.json").write_bytes(article.replace(b"js-single", b"js-other"))
+    (root / "x.json").write_bytes(article.replace(b"js-single", b"js-third"))
+    (root / ".git" / "config.json").write_text("{}")
+    (root / ".hidden.json").write_text("{}")
+    (root / "README.md").write_text("# About these files\n")
+    (root / "x.json~").write_text("{}")
+
+    report = ingest([str(root)], connect(settings.database), settings)
+
+    assert report.ok
+    assert [Path(row.source).relative_to(root).as_posix() for row in report.sources] == [
+        "a/y.json", "b/nested/z.json", "x.json"
+    ]
+    skipped = {Path(s.name).name: s.reason for s in report.skipped}
+    assert skipped == {".git": "hidden folder", ".hidden.json": "hidden file",
+                       "README.md": "documentation file", "x.json~": "backup or temporary file"}
+
+
+def test_the_archive_inside_an_ingested_folder_is_left_alone(
+    fixtures: Path, tmp_path: Path, settings: Settings
+) -> None:
+    # the test archive (when SQLite) and data folder live in tmp_path: ingesting tmp_path
+    # must not try to read them as articles
+    shutil.copy(fixtures / "json" / "single.json", tmp_path / "single.json")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "secret.key").write_text("x")
+    report = ingest([str(tmp_path)], connect(settings.database), settings)
+    assert report.ok, report.rejections
+    assert report.total().new == 1
+
+
+def test_url_template_fills_missing_urls(fixtures: Path, settings: Settings) -> None:
+    custom = settings.model_copy(update={"article_url_template": "https://news.example/a/{id}.html"})
+    seen = []
+    ingest([str(fixtures / "pagetext" / "trade-moratorium.txt"),
+            str(fixtures / "markdown" / "ai-act-guidance.md")],
+           None, custom, dry_run=True, on_article=seen.append)
+    moratorium, guidance = seen
+    assert moratorium.url == f"https://news.example/a/{moratorium.id}.html"
+    assert guidance.url == "https://regwire.example/articles/md-ai-act-guidance"  # its own

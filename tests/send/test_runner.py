@@ -1,0 +1,138 @@
+"""The runner and the ledger with the default outbox backend: resuming, doubt, locking, pacing."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from digest.cli import app
+from digest.errors import DigestError
+from digest.send.backends.outbox import file_name
+from digest.send.ledger import Ledger
+from digest.send.lock import send_lock
+from digest.send.message import Recipient
+from digest.send.retry import Pacer
+from digest.send.runner import plan_send, run_send
+from digest.settings import Settings
+from tests.support.data import EDITION, SLUG, ledger_rows
+
+runner = CliRunner()
+People = Callable[..., list[str]]
+
+
+def test_outbox_writes_one_eml_per_recipient(
+    settings: Settings, edition: Path, people: People, engine: Engine
+) -> None:
+    emails = people(4)
+    report = run_send(settings, EDITION, SLUG)
+    assert report.ok and report.sent == 4 and report.plan.backend == "outbox"
+    files = sorted((edition / "outbox").glob("*.eml"))
+    assert [f.name for f in files] == sorted(file_name(e) for e in emails)
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert msg["To"].addresses[0].addr_spec == emails[0]
+    assert all(state == "sent" for state, _ in ledger_rows(engine).values())
+    assert file_name("a/b@example.com") != file_name("a_b@example.com")
+
+
+def test_cli_refuses_an_empty_list(settings: Settings, edition: Path) -> None:
+    result = runner.invoke(app, ["send", EDITION, "--newsletter", SLUG, "--yes"])
+    assert result.exit_code == 1 and "digest subscribers sync ai-policy" in result.output
+
+
+def test_cli_send_then_rerun_has_nothing_to_send(
+    settings: Settings, edition: Path, people: People
+) -> None:
+    people(3)
+    result = runner.invoke(app, ["send", EDITION, "--newsletter", SLUG, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "sent 3" in result.output and "failed 0" in result.output and "in doubt 0" in result.output
+    )
+    result = runner.invoke(app, ["send", EDITION, "--newsletter", SLUG, "--yes"])
+    assert (
+        result.exit_code == 0
+        and "Nothing to send" in result.output
+        and "already sent 3" in result.output
+    )
+
+
+def test_in_flight_leftovers_are_reported_and_left_alone_unless_asked(
+    settings: Settings, edition: Path, people: People, engine: Engine
+) -> None:
+    emails = people(10)
+    crashed = Ledger(engine, EDITION, SLUG)  # what a run killed mid-batch leaves behind
+    crashed.claim(crashed.next_batch(), [Recipient(e) for e in emails[:3]])
+
+    plan = plan_send(settings, EDITION, SLUG)
+    assert plan.in_doubt == emails[:3] and plan.to_send == 7
+    report = run_send(settings, EDITION, SLUG)
+    assert report.sent == 7 and report.in_doubt == emails[:3] and not report.ok
+    outbox = edition / "outbox"
+    assert not any((outbox / file_name(e)).exists() for e in emails[:3])
+
+    result = runner.invoke(app, ["send", EDITION, "--newsletter", SLUG, "--yes"])
+    assert (
+        result.exit_code == 1
+        and emails[0] in result.output
+        and "--resend-in-doubt" in result.output
+    )
+
+    report = run_send(settings, EDITION, SLUG, resend_in_doubt=True)
+    assert report.ok and report.sent == 3 and report.in_doubt == []
+    assert all(state == "sent" for state, _ in ledger_rows(engine).values())
+    assert all((outbox / file_name(e)).exists() for e in emails)
+
+
+def test_suppressed_in_doubt_recipients_are_not_resent(
+    settings: Settings, edition: Path, people: People, engine: Engine
+) -> None:
+    from digest.subscribers import suppress
+
+    emails = people(3)
+    crashed = Ledger(engine, EDITION, SLUG)
+    crashed.claim(crashed.next_batch(), [Recipient(e) for e in emails])
+    suppress(engine, emails[1], SLUG, "unsubscribed", "one-click")
+    report = run_send(settings, EDITION, SLUG, resend_in_doubt=True)
+    assert report.sent == 2 and report.in_doubt == [emails[1]]
+
+
+def test_a_second_send_of_the_same_edition_is_refused_while_one_runs(
+    settings: Settings, edition: Path, people: People, engine: Engine
+) -> None:
+    people(2)
+    with send_lock(engine, edition, EDITION, SLUG), pytest.raises(DigestError, match="another"):
+        run_send(settings, EDITION, SLUG)
+    assert run_send(settings, EDITION, SLUG).sent == 2  # free again afterwards
+
+
+def test_unknown_sender_and_missing_key_are_clear(
+    configure: Callable[..., Settings], edition: Path, people: People
+) -> None:
+    people(1)
+    with pytest.raises(DigestError, match="unknown sender 'pigeon'"):
+        plan_send(configure(sender="pigeon"), EDITION, SLUG)
+    with pytest.raises(DigestError, match="DIGEST_SENDGRID_API_KEY is not set"):
+        plan_send(configure(sender="sendgrid"), EDITION, SLUG)
+
+
+def test_the_pacer_keeps_to_the_rate() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(50.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        pacer.wait(100)  # 500 messages at 50/s: the last batch may start after 8 s
+    assert now[0] == pytest.approx(108.0)
+    assert slept == pytest.approx([2.0, 2.0, 2.0, 2.0])
+    free = Pacer(0.0, clock=lambda: 0.0, sleep=lambda s: pytest.fail("slept"))
+    free.wait(10_000)

@@ -1,0 +1,1 @@
+"""Real servers and small fixtures shared by the tests and the benchmarks."""

@@ -1,0 +1,142 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
+
+    with SmtpServer() as server:          # port chosen by the OS
+        ... DIGEST_SMTP_PORT=server.port ...
+        server.messages                    # [Received(mail_from, rcpt_tos, data, peer)]
+
+`drop_after=N` closes each connection abruptly when a client starts its (N+1)th message on it,
+the way a server with a per-connection limit or an idle timeout does. `tls` (an ssl context)
+serves implicit TLS; `starttls` offers STARTTLS; `logins` ({user: password}) requires AUTH.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    peer: tuple[str, int]  # distinct per connection
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
+
+
+class _Recorder:
+    def __init__(self, owner: SmtpServer) -> None:
+        self.owner = owner
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        owner = self.owner
+        if owner.drop_after is not None and owner.on_connection(session.peer) >= owner.drop_after:
+            with owner.lock:
+                owner.drops += 1
+            server.transport.close()  # no goodbye: the client sees the connection die
+            return "421 closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        owner = self.owner
+        received = Received(
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            bytes(envelope.original_content or envelope.content),
+            session.peer,
+        )
+        with owner.lock:
+            if owner.keep:
+                owner.messages.append(received)
+            owner.count += 1
+            owner.per_connection[session.peer] = owner.per_connection.get(session.peer, 0) + 1
+        return "250 2.0.0 Ok: queued"
+
+
+class _Controller(Controller):
+    """Binds port 0 and learns the port the OS picked before aiosmtpd's readiness check."""
+
+    def _trigger_server(self) -> None:
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class SmtpServer:
+    def __init__(
+        self,
+        *,
+        drop_after: int | None = None,
+        tls: ssl.SSLContext | None = None,
+        starttls: ssl.SSLContext | None = None,
+        logins: dict[str, str] | None = None,
+        keep: bool = True,
+    ) -> None:
+        self.drop_after = drop_after
+        self.keep = keep
+        self.messages: list[Received] = []
+        self.count = 0
+        self.drops = 0
+        self.per_connection: dict[Any, int] = {}
+        self.lock = threading.Lock()
+        self.logins = logins or {}
+        options: dict[str, Any] = {}
+        if starttls is not None:
+            options["tls_context"] = starttls
+            options["require_starttls"] = True
+        if logins:
+            options["authenticator"] = self._authenticate
+            options["auth_required"] = True
+            options["auth_require_tls"] = bool(tls or starttls)
+        self._controller = _Controller(
+            _Recorder(self), hostname="127.0.0.1", port=0, ssl_context=tls, **options
+        )
+
+    def on_connection(self, peer: Any) -> int:
+        with self.lock:
+            return self.per_connection.get(peer, 0)
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        if isinstance(data, LoginPassword):
+            user, password = data.login.decode(), data.password.decode()
+            return AuthResult(success=self.logins.get(user) == password, handled=False)
+        return AuthResult(success=False, handled=False)
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    @property
+    def connections(self) -> int:
+        """Connections that carried at least one message."""
+        with self.lock:
+            return len(self.per_connection)
+
+    def start(self) -> SmtpServer:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def __enter__(self) -> SmtpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
