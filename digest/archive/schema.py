@@ -80,7 +80,10 @@ deliveries = Table(
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("edition", "newsletter", "email", name="uq_delivery"),
-    Index("ix_delivery_state", "edition", "newsletter", "state"),
+    # state first: a lookup by (edition, newsletter, email) must find no better-looking index
+    # than uq_delivery. PostgreSQL, with no statistics yet for a new edition, took an
+    # (edition, newsletter, ...) index for it and rescanned the edition's rows per subscriber.
+    Index("ix_delivery_state", "state", "edition", "newsletter"),
     Index("ix_delivery_provider", "provider_id"),
 )
 

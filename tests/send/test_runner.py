@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from typer.testing import CliRunner
 
+from digest.archive.schema import subscribers
 from digest.cli import app
 from digest.errors import DigestError
 from digest.send.backends.outbox import file_name
@@ -136,3 +137,21 @@ def test_the_pacer_keeps_to_the_rate() -> None:
     assert slept == pytest.approx([2.0, 2.0, 2.0, 2.0])
     free = Pacer(0.0, clock=lambda: 0.0, sleep=lambda s: pytest.fail("slept"))
     free.wait(10_000)
+
+
+def test_a_name_with_a_line_break_fails_its_batch_not_the_send(
+    configure: Callable[..., Settings], edition: Path, people: People, engine: Engine
+) -> None:
+    settings = configure(send_batch_size=2)
+    emails = people(6)
+    with engine.begin() as conn:  # as if written around the CSV sync, which cleans names
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.email == emails[2])
+            .values(name="Eve\r\nBcc: all@example.com")
+        )
+    report = run_send(settings, EDITION, SLUG)
+    assert (report.sent, report.failed, report.stopped) == (4, 2, None)
+    assert "line break" in report.failures[0][1]
+    failed = {e for e, (state, _) in ledger_rows(engine).items() if state == "failed"}
+    assert failed == {emails[2], emails[3]}
