@@ -230,14 +230,7 @@ def _named_articles(engine: Engine, plan: EditionPlan, loaded: set[str]) -> dict
     wanted = plan.article_ids() - loaded
     if not wanted:
         return {}
-    from sqlalchemy import select as sql_select
-
-    from digest.archive.articles import _article
-    from digest.archive.schema import articles
-
-    with engine.connect() as conn:
-        rows = conn.execute(sql_select(articles).where(articles.c.id.in_(sorted(wanted))))
-        found = {row.id: _article(row) for row in rows}
+    found = {article.id: article for article in load_articles(engine, ids=wanted)}
     missing = sorted(wanted - set(found))
     if missing:
         raise DigestError(

@@ -18,7 +18,6 @@ from digest.archive.articles import (
     Outcome,
     Version,
     classify,
-    fingerprint,
     known_versions,
     save_articles,
 )
@@ -176,7 +175,7 @@ class _Saver:
                 self.seen.update(known_versions(conn, missing))
         outcomes: list[Outcome] = []
         for article in batch:
-            digest = fingerprint(article)
+            digest = article.content_hash()
             outcome = classify(article, digest, self.seen.get(article.id))
             if outcome in ("new", "updated"):
                 self.seen[article.id] = (digest, article.revised_at)

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import errno
 import socket
 import threading
 import webbrowser
@@ -17,10 +16,10 @@ from urllib.parse import quote
 import uvicorn
 from starlette.applications import Starlette
 
-from digest.errors import DigestError
 from digest.settings import Settings
 from digest.web.app import create_app
 from digest.web.preview import PreviewSite
+from digest.web.server import bind
 
 
 def serve_preview(
@@ -37,7 +36,7 @@ def serve_preview(
     port = settings.preview_port if port is None else port
     # The pages check the Host header against the interface they were told to serve on.
     settings = settings.model_copy(update={"preview_host": host})
-    sock = bind(host, port)
+    sock = bind(host, port, command="preview", backlog=128)
     bound_port = sock.getsockname()[1]
     app = preview_app(settings)
     server = _PreviewServer(
@@ -67,37 +66,6 @@ def preview_app(settings: Settings) -> Starlette:
     app = create_app(settings, preview=True, public=True)
     attach_live(app)
     return app
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready socket on host:port, or a DigestError that says what to do instead."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror as exc:
-        raise DigestError(
-            f"cannot listen on {host!r}: {exc.strerror}",
-            hint="Use --host 127.0.0.1 or set DIGEST_PREVIEW_HOST.",
-        ) from None
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise DigestError(
-                f"port {port} on {host} is already in use (another preview, or another program).",
-                hint=f"Stop it, or choose another port: digest preview --port {port + 1} "
-                "(or set DIGEST_PREVIEW_PORT).",
-            ) from None
-        raise DigestError(
-            f"cannot listen on {host} port {port}: {exc.strerror}",
-            hint="Choose another port with --port (or set DIGEST_PREVIEW_PORT).",
-        ) from None
-    # Listening now, before uvicorn starts, means a browser opened on the announced URL waits in
-    # the backlog instead of being refused while the app is still starting.
-    sock.listen(128)
-    return sock
 
 
 class _PreviewServer(uvicorn.Server):

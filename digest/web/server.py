@@ -21,8 +21,14 @@ def root_path(base_url: str) -> str:
     return urlsplit(base_url).path.rstrip("/")
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port, or a DigestError that says what to do."""
+def bind(host: str, port: int, *, command: str = "serve", backlog: int = 2048) -> socket.socket:
+    """A listening TCP socket on host:port, or a DigestError that says what to do.
+
+    `command` ("serve" or "preview") names the command and settings the hints point at.
+    Listening before uvicorn starts means a browser opened on the announced URL waits in the
+    backlog instead of being refused while the app is still starting.
+    """
+    setting = f"DIGEST_{command.upper()}"
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -30,21 +36,22 @@ def bind(host: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         raise DigestError(
             f"cannot listen on host {host!r}: {exc.strerror}",
-            hint="Pass an IP address such as 127.0.0.1 with --host (or set DIGEST_SERVE_HOST).",
+            hint=f"Pass an IP address such as 127.0.0.1 with --host (or set {setting}_HOST).",
         ) from None
     sock = socket.socket(family, kind, proto)
     # Like uvicorn: lets a restart reuse a port still in TIME_WAIT (never one that is listening).
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
-        sock.listen(2048)
+        sock.listen(backlog)
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise DigestError(
-                f"port {port} on {host} is already in use",
-                hint="Stop the program using it, or choose another port with --port "
-                "(or DIGEST_SERVE_PORT).",
+                f"port {port} on {host} is already in use (by another program, or another "
+                f"digest {command}).",
+                hint=f"Stop it, or choose another port: digest {command} --port {port + 1} "
+                f"(or set {setting}_PORT).",
             ) from None
         if exc.errno == errno.EACCES:
             raise DigestError(
@@ -52,7 +59,10 @@ def bind(host: str, port: int) -> socket.socket:
                 hint="Ports below 1024 need privileges: use a higher one with --port and put "
                 "the reverse proxy on 80/443.",
             ) from None
-        raise DigestError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise DigestError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint=f"Choose another port with --port (or set {setting}_PORT).",
+        ) from None
     sock.set_inheritable(True)
     return sock
 

@@ -27,6 +27,7 @@ def test_rss2_content_categories_and_dates(fixtures: Path, parse: Parse) -> None
     assert raid.title == "Regulator raids app store offices in fee inquiry"
     assert raid.published_at == datetime(2026, 11, 3, 9, 30, tzinfo=UTC)  # +0100 -> UTC
     assert raid.authors == ["Tom Berg"]
+    assert raid.kind == "Analysis"  # from the publisher's own namespace
     assert raid.tags == [Tag("antitrust", "Antitrust"), Tag("digital-markets", "Digital Markets")]
     assert raid.url == "https://regwire.example/articles/rs-app-store-raid"
     # the description differs from the content's first paragraph: it is the standfirst
@@ -48,6 +49,7 @@ def test_rss2_content_categories_and_dates(fixtures: Path, parse: Parse) -> None
     # no content: the (escaped) description is the body, and there is no standfirst
     assert short.paragraphs == ["Only a description, escaped HTML.", "Second paragraph."]
     assert short.standfirst is None
+    assert short.kind is None
     assert short.url == "https://news.example.org/2026/11/04/short-item?utm_source=rss"
 
 

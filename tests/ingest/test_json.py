@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from digest.archive.articles import fingerprint
 from digest.errors import InputError
 from digest.models import Article, Block, Tag
 
@@ -62,7 +61,7 @@ def test_ingest_json_output_reads_back_as_the_same_article(
     lines.write_text("\n".join(json.dumps(a.to_dict(), ensure_ascii=False) for a in originals))
     again = [a for a in parse(lines) if isinstance(a, Article)]
     assert len(again) == len(originals) == 3
-    assert [fingerprint(a) for a in again] == [fingerprint(a) for a in originals]
+    assert [a.content_hash() for a in again] == [a.content_hash() for a in originals]
 
 
 def test_json_lines_in_a_json_file(fixtures: Path, parse: Parse, tmp_path: Path) -> None:

@@ -95,6 +95,7 @@ def entry_article(entry: Any, source: Source, number: int) -> Article:
         url=link,
         authors=_authors(entry),
         updated_at=updated_at,
+        kind=_kind(entry),
         tags=_tags(entry),
         standfirst=standfirst,
         body=body,
@@ -111,6 +112,15 @@ def _standfirst(summary: str, body: list[Block]) -> str | None:
     if summary == first or " ".join(b.text for b in body).startswith(opening):
         return None
     return summary
+
+
+def _kind(entry: Any) -> str | None:
+    """RSS and Atom have no field for the article's kind; publishers add one in their own
+    namespace (`<regwire:kind>News</regwire:kind>`), which feedparser names `prefix_kind`."""
+    for key, value in entry.items():
+        if key.endswith("_kind") and isinstance(value, str) and value.strip():
+            return squash(value)
+    return None
 
 
 def _type(entry: Any, key: str) -> str:
