@@ -18,7 +18,7 @@ def create_app(settings: Settings, *, preview: bool = False, public: bool = True
     if public:
         from digest.web.public import public_routes
 
-        routes += public_routes(settings)
+        routes += public_routes(settings, announce=not preview)
     app = Starlette(routes=routes)
     app.state.settings = settings
     return app

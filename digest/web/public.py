@@ -34,7 +34,9 @@ WEB_VERSION_HEADERS = {
 }
 
 
-def public_routes(settings: Settings) -> list[BaseRoute]:
+def public_routes(settings: Settings, *, announce: bool = True) -> list[BaseRoute]:
+    """The public endpoints; `announce` logs how the webhook is set up (`digest serve` does,
+    the editor's preview, where the webhook is of no use, does not)."""
     engine = connect(settings.database)
     writer = Writer(engine)  # one write queue for unsubscribes and webhook events alike
     names = NewsletterNames(settings.subscribers_dir)
@@ -93,7 +95,7 @@ def public_routes(settings: Settings) -> list[BaseRoute]:
 
     return [
         *unsubscribe_routes(settings, writer),
-        *webhook_routes(settings, writer),
+        *webhook_routes(settings, writer, announce=announce),
         Route("/archive", archive_index, methods=["GET"], name="archive"),
         Route("/archive/{edition}/{slug}", archive_email, methods=["GET"], name="web_version"),
         Route("/unsubscribe", unsubscribe_help, methods=["GET"], name="unsubscribe_help"),

@@ -31,18 +31,18 @@ def webhook_mode(settings: Settings) -> str:
     return "unsigned" if settings.webhook_allow_unsigned else "refused"
 
 
-def webhook_routes(settings: Settings, writer: Writer) -> list[Route]:
+def webhook_routes(settings: Settings, writer: Writer, *, announce: bool = True) -> list[Route]:
     mode = webhook_mode(settings)
     check = None
     if mode == "signed":  # a bad key stops the server here, not at the first event
         key = load_public_key(settings.sendgrid_webhook_public_key)
         check = SignatureCheck(key, settings.webhook_max_age_seconds)
-    elif mode == "refused":
+    elif announce and mode == "refused":
         log.warning(
             "POST /webhooks/sendgrid refuses every request (503): set "
             "DIGEST_SENDGRID_WEBHOOK_PUBLIC_KEY to SendGrid's verification key"
         )
-    else:
+    elif announce:
         log.warning(
             "POST /webhooks/sendgrid accepts UNSIGNED events (DIGEST_WEBHOOK_ALLOW_UNSIGNED): "
             "anyone who can reach it can suppress addresses"

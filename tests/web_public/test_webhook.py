@@ -199,6 +199,17 @@ def test_without_a_key_the_webhook_refuses_and_says_so(public_settings, suppress
     assert suppressed() == set()
 
 
+def test_the_editors_preview_does_not_warn_about_the_webhook(public_settings, caplog):
+    from digest.web.app import create_app
+
+    with caplog.at_level(logging.WARNING, logger="digest.web"):
+        create_app(public_settings, preview=True)
+    assert not any("webhooks/sendgrid" in r.getMessage() for r in caplog.records)
+    with caplog.at_level(logging.WARNING, logger="digest.web"):
+        create_app(public_settings)
+    assert any("webhooks/sendgrid" in r.getMessage() for r in caplog.records)
+
+
 def test_unsigned_events_only_with_the_explicit_insecure_setting(public_settings, suppressed,
                                                                   in_process):
     client = in_process(public_settings.model_copy(update={"webhook_allow_unsigned": True}))
