@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,8 @@ class Taxonomy:
         for weight, text in fields:
             words = _WORD.findall(text.lower())
             free = 0  # first position not inside a keyword already counted
-            for i in [n for n, word in enumerate(words) if word in starts]:
+            # Positions of the words that start a keyword, sifted in C (bodies run long).
+            for i in compress(range(len(words)), map(starts.__contains__, words)):
                 if i < free:
                     continue
                 for keyword, slugs in starts[words[i]]:
@@ -101,11 +103,14 @@ class Taxonomy:
     def effective_tags(self, article: Article) -> list[Tag]:
         """The article's own tags (named as the taxonomy names them), else inferred ones."""
         if article.tags:
-            return [
-                Tag(slug=t.slug, name=self.name_of(t.slug, t.name), inferred=t.inferred)
-                for t in article.tags
-            ]
+            return [self._named(t) for t in article.tags]
         return self.infer(article)
+
+    def _named(self, tag: Tag) -> Tag:
+        name = self.name_of(tag.slug, tag.name)
+        # Tags are immutable: keep the article's own when the name agrees (a big week has
+        # tens of thousands, and each new object adds to the garbage collector's rounds).
+        return tag if name == tag.name else Tag(slug=tag.slug, name=name, inferred=tag.inferred)
 
 
 def load_taxonomy(path: Path) -> Taxonomy:

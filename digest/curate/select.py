@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from digest.curate.overrides import Overrides
 from digest.curate.similar import DuplicateIndex
@@ -48,14 +49,19 @@ class LeftOut:
     title: str
     code: str  # outside_window | no_matching_tag | excluded_tag | over_cap | folded | dropped
     reason: str
+    # to_json()'s result, kept: a "no matching tag" record is shared by every newsletter.
+    _json: str = field(default="", init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "code": self.code, "reason": self.reason}
 
     def to_json(self) -> str:
         """`to_dict()` as JSON, made by hand: a big week writes tens of thousands of these."""
-        return (f'{{"id": {_json_string(self.id)}, "title": {_json_string(self.title)}, '
-                f'"code": {_json_string(self.code)}, "reason": {_json_string(self.reason)}}}')
+        if not self._json:
+            object.__setattr__(self, "_json", (  # frozen: set the memo the way __init__ does
+                f'{{"id": {_json_string(self.id)}, "title": {_json_string(self.title)}, '
+                f'"code": {_json_string(self.code)}, "reason": {_json_string(self.reason)}}}'))
+        return self._json
 
 
 @dataclass
@@ -98,7 +104,7 @@ class TagCache:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self._seen: dict[str, _Known] = {}
-        self._indexed: tuple[Sequence[Article], dict[str, set[str]]] | None = None
+        self._listed: _Listed | None = None
 
     def get(self, article: Article) -> _Known:
         found = self._seen.get(article.id)
@@ -116,13 +122,25 @@ class TagCache:
 
     def index(self, articles: Sequence[Article]) -> dict[str, set[str]]:
         """Tag slug -> ids of the articles carrying it, for this very list of articles."""
-        if self._indexed is None or self._indexed[0] is not articles:
-            index: dict[str, set[str]] = {}
-            for article in articles:
-                for slug in self.get(article).slugs:
-                    index.setdefault(slug, set()).add(article.id)
-            self._indexed = (articles, index)
-        return self._indexed[1]
+        return self.listed(articles).by_tag
+
+    def listed(self, articles: Sequence[Article]) -> _Listed:
+        """Lookups over this very list of articles, made once for all newsletters."""
+        if self._listed is None or self._listed.articles is not articles:
+            by_tag: dict[str, set[str]] = {}
+            known = [self.get(article) for article in articles]
+            for article, found in zip(articles, known, strict=True):
+                for slug in found.slugs:
+                    by_tag.setdefault(slug, set()).add(article.id)
+            self._listed = _Listed(articles, by_tag, known, {a.id: a for a in articles})
+        return self._listed
+
+
+class _Listed(NamedTuple):
+    articles: Sequence[Article]
+    by_tag: dict[str, set[str]]  # tag slug -> ids of the articles carrying it
+    known: list[_Known]  # TagCache.get() of each article, in order
+    by_id: dict[str, Article]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,42 +173,40 @@ def select(
     extra = extra or {}
     left: list[LeftOut] = []
     warnings: list[str] = []
-    by_id = {a.id: a for a in articles}
+    listed = cache.listed(articles)
+    by_id = listed.by_id
     pins = [p for p in overrides.pins if p not in overrides.drops]
     wanted, unwanted = frozenset(newsletter.tags), frozenset(newsletter.exclude_tags)
-    # Candidates as (article, matched tags) first; Pick objects only for those picked, since a
-    # big week has thousands of candidates per newsletter.
-    candidates: dict[str, tuple[Article, list[str]]] = {}
+    # Candidates as (article, its tags) first; Pick objects (and matched-tag lists) only for
+    # those picked, since a big week has thousands of candidates per newsletter.
+    candidates: dict[str, tuple[Article, _Known]] = {}
     pinned_articles: dict[str, Article] = {}
     for pin in pins:
         article = by_id.get(pin) or extra.get(pin)
         if article is not None:  # the build checked every id exists
             pinned_articles[pin] = article
-            candidates[pin] = (article, _matched(newsletter, cache.get(article).slugs))
+            candidates[pin] = (article, cache.get(article))
 
     # Only articles carrying a wanted or an excluded tag (or dropped) need a look; the rest,
     # most of a big week, are "no matching tag" wholesale.
-    index = cache.index(articles)
+    index = listed.by_tag
     relevant = set(overrides.drops).union(*(index.get(t, ()) for t in newsletter.exclude_tags))
     if newsletter.takes_any:
         relevant.update(by_id)
     else:
         relevant.update(*(index.get(t, ()) for t in newsletter.tags))
-    for article in articles:
+    for article, known in zip(articles, listed.known, strict=True):
         if article.id not in relevant or article.id in candidates:
             continue
         if article.id in overrides.drops:
             left.append(_left(article, "dropped", "dropped by the editor"))
             continue
-        known = cache.get(article)
         if unwanted and not unwanted.isdisjoint(known.slugs):
             excluded = [s for s in newsletter.exclude_tags if s in known.slugs]
             left.append(_left(article, "excluded_tag", f"excluded tag: {', '.join(excluded)}"))
-        elif not wanted.isdisjoint(known.slugs):
-            candidates[article.id] = (article, _matched(newsletter, known.slugs))
-        else:  # only a "*" newsletter gets here
-            candidates[article.id] = (article, [])
-    left.extend(cache.get(a).no_match for a in articles
+        else:  # a wanted tag, or a "*" newsletter
+            candidates[article.id] = (article, known)
+    left.extend(known.no_match for a, known in zip(articles, listed.known, strict=True)
                 if a.id not in relevant and a.id not in candidates)
 
     folded_into: dict[str, list[str]] = {}
@@ -203,7 +219,8 @@ def select(
 
     # More of the newsletter's tags first, then newer, then id: the same order on every run.
     ranked = sorted((c for c in candidates if c not in pinned_articles),
-                    key=lambda i: (-len(candidates[i][1]), cache.get(candidates[i][0]).newness, i))
+                    key=lambda i: (-len(_matched(newsletter, candidates[i][1].slugs)),
+                                   candidates[i][1].newness, i))
     ordered = [p for p in pins if p in candidates] + ranked
     cap = max(newsletter.max_articles, len(pinned_articles))
     if len(pinned_articles) > newsletter.max_articles:
@@ -211,12 +228,12 @@ def select(
                         f"({newsletter.max_articles}); all pins kept")
     picks = []
     for rank, article_id in enumerate(ordered, start=1):
-        article, matched = candidates[article_id]
+        article, known = candidates[article_id]
         if rank > cap:
             left.append(_left(article, "over_cap",
                               f"over the cap: ranked {rank}, max_articles is {cap}"))
             continue
-        pick = Pick(article, cache.get(article).tags, matched, rank=rank,
+        pick = Pick(article, known.tags, _matched(newsletter, known.slugs), rank=rank,
                     pinned=article_id in pinned_articles, folded=folded_into.get(article_id, []))
         pick.section = _section_key(newsletter, pick)
         pick.reason = _pick_reason(newsletter, pick) if not pick.pinned else (
