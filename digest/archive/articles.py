@@ -15,22 +15,15 @@ Outcome = Literal["new", "updated", "unchanged", "stale"]
 
 
 def _row(article: Article, content_hash: str, now: datetime) -> dict:
-    return {
-        "id": article.id,
-        "title": article.title,
-        "url": article.url,
-        "authors": list(article.authors),
-        "published_at": article.published_at,
-        "updated_at": article.updated_at,
-        "kind": article.kind,
-        "tags": [{"slug": t.slug, "name": t.name, "inferred": t.inferred} for t in article.tags],
-        "standfirst": article.standfirst,
-        "body": [{"kind": b.kind, "text": b.text} for b in article.body],
-        "contact": article.contact,
-        "source": article.source,
-        "content_hash": content_hash,
-        "ingested_at": now,
-    }
+    # The model's own field mapping, with the dates as datetimes for the DateTime columns.
+    row = article.to_dict()
+    row.update(
+        published_at=article.published_at,
+        updated_at=article.updated_at,
+        content_hash=content_hash,
+        ingested_at=now,
+    )
+    return row
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -120,10 +120,6 @@ class TagCache:
     def tags(self, article: Article) -> list[Tag]:
         return self.get(article).tags
 
-    def index(self, articles: Sequence[Article]) -> dict[str, set[str]]:
-        """Tag slug -> ids of the articles carrying it, for this very list of articles."""
-        return self.listed(articles).by_tag
-
     def listed(self, articles: Sequence[Article]) -> _Listed:
         """Lookups over this very list of articles, made once for all newsletters."""
         if self._listed is None or self._listed.articles is not articles:
