@@ -127,6 +127,11 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'digest.db'}"
 
+    def article_url(self, article_id: str) -> str:
+        """The link of an article that came without one: `{id}` in the template replaced (the
+        one rule ingest and render share; other braces in the template stay as they are)."""
+        return self.article_url_template.replace("{id}", article_id)
+
     def signing_key(self) -> bytes:
         """The token key: the configured one, else one generated once and kept in the data dir."""
         if self.secret_key.get_secret_value():

@@ -132,7 +132,7 @@ def _finisher(settings: Settings) -> Callable[[Article, Source], Article]:
             raw = raw[len(prefix) : len(raw) - len(suffix)]  # our own article URL as a guid
         article.id = raw if _PLAIN_ID.match(raw) else hashed_id(raw)
         if not article.url:
-            article.url = settings.article_url_template.format(id=article.id)
+            article.url = settings.article_url(article.id)
         article.source = source.name
         return article
 

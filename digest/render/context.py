@@ -15,7 +15,7 @@ from digest.curate.select import Pick, Selection
 from digest.curate.window import Window, long_date
 from digest.newsletters import Newsletter
 from digest.render.subject import render_line
-from digest.render.templates import safe_url
+from digest.render.templates import SendTimeURL, safe_url
 from digest.settings import Settings
 
 COLORS = {
@@ -50,8 +50,10 @@ class Entry:
 
 
 def article_url(pick: Pick, settings: Settings) -> str:
-    fallback = settings.article_url_template.replace("{id}", pick.article.id)
-    return safe_url(pick.article.url, fallback=safe_url(fallback))
+    """The article's own link if it is http(s) or mailto (never a placeholder), else ours."""
+    fallback = safe_url(settings.article_url(pick.article.id))
+    url = safe_url(pick.article.url, fallback=fallback)
+    return fallback if isinstance(url, SendTimeURL) else url
 
 
 def byline(authors: Sequence[str]) -> str:

@@ -10,14 +10,17 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from digest.errors import DigestError
+from digest.render.templates import inert_output
 
 MAX_SUBJECT = 250
 
 
 @lru_cache(maxsize=1)
 def _env() -> SandboxedEnvironment:
-    # A subject is a mail header, not HTML: no escaping, but nothing may run beyond the sandbox.
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    # A subject is a mail header, not HTML: no escaping, but nothing may run beyond the sandbox,
+    # and a lead article's title cannot bring in a placeholder the sender would fill.
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
+                                finalize=inert_output)
 
 
 def check_subject_template(template: str) -> str | None:

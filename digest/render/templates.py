@@ -1,8 +1,10 @@
 """The Jinja2 environment: the editors' template folder first, then the packaged defaults.
 
 HTML/MJML templates autoescape (an article's text can never inject markup); `*.txt.j2`
-templates make the plain-text part and do not. Unknown variables fail (StrictUndefined), and
-every template error names the file and line.
+templates make the plain-text part and do not. Whatever an expression prints has any personal
+placeholder in it made inert (an article titled `%%unsubscribe_url%%` must not become each
+reader's link at send time): only placeholders written in the templates themselves are filled.
+Unknown variables fail (StrictUndefined), and every template error names the file and line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
+from digest import placeholders
 from digest.errors import DigestError, InputError
 
 PACKAGED = Path(__file__).resolve().parent.parent / "templates"
@@ -49,6 +52,7 @@ def template_env(templates_dir: str | None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=inert_output,
     )
     env.filters["wrap"] = wrap
     env.filters["safe_url"] = safe_url
@@ -127,13 +131,28 @@ def wrap(text: str, width: int = 72, indent: str = "") -> str:
                          break_on_hyphens=False)
 
 
+def inert_output(value: Any) -> Any:
+    """Jinja's `finalize`: every printed value with its placeholders made inert (Markup stays
+    Markup, so autoescaping does not escape it twice)."""
+    if isinstance(value, Markup):
+        return Markup(placeholders.inert(str(value)))
+    if isinstance(value, SendTimeURL):
+        return value
+    return placeholders.inert(value) if isinstance(value, str) else value
+
+
+class SendTimeURL(str):
+    """A URL placeholder that `safe_url` let through: printed as it is, filled at send time."""
+
+
 def safe_url(url: str | None, fallback: str = "#") -> str:
-    """Only http(s) and mailto links get through: an archive URL could say `javascript:`."""
+    """Only http(s) and mailto links get through (an archive URL could say `javascript:`), and
+    the known URL placeholders, which the sender fills in per recipient."""
     if not url:
         return fallback
     text = str(url).strip()
-    if text.startswith("%%") and text.endswith("%%"):
-        return text  # a per-recipient placeholder, filled in at send time
+    if text in placeholders.URLS:
+        return SendTimeURL(text)
     return text if urlsplit(text).scheme.lower() in _SAFE_SCHEMES else fallback
 
 

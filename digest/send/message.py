@@ -1,27 +1,27 @@
 """The message each recipient gets: the one rendered edition, personal values substituted in.
 
 The edition is rendered once by `digest build`; here %%name%%, %%email%% and %%unsubscribe_url%%
-are replaced per recipient by plain string substitution (HTML-escaped in the HTML part), never by
-re-rendering. SMTP and the outbox get whole MIME messages, assembled from pre-encoded pieces so
-a send of many thousands does not build thousands of email.message objects; SendGrid gets the
-same values as `substitutions` (see backends/sendgrid.py).
+are filled in per recipient in one pass (HTML-escaped in the HTML part; digest/placeholders.py),
+never by re-rendering. SMTP and the outbox get whole MIME messages, assembled from pre-encoded
+pieces so a send of many thousands does not build thousands of email.message objects; SendGrid
+gets the same values as `substitutions` (see backends/sendgrid.py).
 """
 
 from __future__ import annotations
 
 import binascii
-import html
 import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from typing import NamedTuple
 
 from digest.errors import DigestError
+from digest.placeholders import EMAIL, NAME, Template
+from digest.placeholders import UNSUBSCRIBE_URL as UNSUBSCRIBE
 from digest.send.edition import BuiltEdition
 from digest.send.tokens import UnsubscribeLinks
 from digest.settings import Settings
 
-NAME, EMAIL, UNSUBSCRIBE = "%%name%%", "%%email%%", "%%unsubscribe_url%%"
 DEFAULT_NAME = "reader"
 ONE_CLICK = "List-Unsubscribe=One-Click"
 TEST_PREFIX = "[TEST] "
@@ -63,7 +63,9 @@ class EditionMail:
         self.list_id = header_value("List-Id", f"{built.slug}.{self.domain}")
         self.list_name = header_value("List-Id", built.title)
         self.categories = [built.slug, built.edition]
-        self._personal_subject = any(p in self.subject for p in (NAME, EMAIL, UNSUBSCRIBE))
+        self._subject = Template(self.subject)
+        self._personal_subject = bool(self._subject.names)
+        self._text, self._html = Template(built.text), Template(built.html)
         self._boundary = f"=_digest_{secrets.token_hex(12)}"  # "=_" never occurs in QP text
         self._fixed = self._fixed_headers()
         self._subject_line = "" if self._personal_subject else _line("Subject", self.subject)
@@ -81,12 +83,6 @@ class EditionMail:
             UNSUBSCRIBE: url or self.unsubscribe_url(who.email),
         }
 
-    @staticmethod
-    def fill(text: str, values: dict[str, str], *, escape: bool) -> str:
-        for placeholder, value in values.items():
-            text = text.replace(placeholder, html.escape(value) if escape else value)
-        return text
-
     # -- headers -----------------------------------------------------------------------------
 
     def headers(self, who: Recipient) -> list[tuple[str, str]]:
@@ -96,7 +92,7 @@ class EditionMail:
             ("From", formataddr((self.from_name, self.from_email))),
             ("Reply-To", self.reply_to),
             ("To", formataddr((who.name, who.email)) if who.name else who.email),
-            ("Subject", self.fill(self.subject, values, escape=False)),
+            ("Subject", self._subject.fill(values)),
             ("List-Id", formataddr((self.list_name, self.list_id))),
             ("List-Unsubscribe", f"<{values[UNSUBSCRIBE]}>"),
             ("List-Unsubscribe-Post", ONE_CLICK),
@@ -125,7 +121,7 @@ class EditionMail:
         # An internationalised address goes as UTF-8 (RFC 6532, SMTPUTF8), without a name.
         to = formataddr((name, email), charset="utf-8") if name and email.isascii() else email
         subject = self._subject_line or _line(
-            "Subject", header_value("Subject", self.fill(self.subject, values, escape=False))
+            "Subject", header_value("Subject", self._subject.fill(values))
         )
         head = (
             f"{self._fixed}To: {to}{CRLF}{subject}Date: {formatdate(usegmt=True)}{CRLF}"
@@ -136,9 +132,9 @@ class EditionMail:
         parts = [
             head.encode("utf-8"),
             boundary,
-            _part("text/plain", self.fill(self.built.text, values, escape=False)),
+            _part("text/plain", self._text.fill(values)),
             boundary,
-            _part("text/html", self.fill(self.built.html, values, escape=True)),
+            _part("text/html", self._html.fill(values, escape=True)),
             f"--{self._boundary}--{CRLF}".encode(),
         ]
         return b"".join(parts), message_id

@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from digest import placeholders
+
 EDITION_RE = re.compile(r"\d{4}-W\d{2}|\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}")
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -67,12 +69,12 @@ def web_version(out_dir: Path, edition: str, slug: str, unsubscribe_help_url: st
     path = email_file(out_dir, edition, slug)
     if path is None:
         return None
-    html = path.read_text(encoding="utf-8")
-    return (
-        html.replace("%%name%%", NEUTRAL_NAME)
-        .replace("%%email%%", NEUTRAL_EMAIL)
-        .replace("%%unsubscribe_url%%", unsubscribe_help_url)
-    )
+    neutral = {
+        placeholders.NAME: NEUTRAL_NAME,
+        placeholders.EMAIL: NEUTRAL_EMAIL,
+        placeholders.UNSUBSCRIBE_URL: unsubscribe_help_url,
+    }
+    return placeholders.fill(path.read_text(encoding="utf-8"), neutral, escape=True)
 
 
 def _edition(out_dir: Path, edition_id: str) -> ArchivedEdition:

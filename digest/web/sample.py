@@ -1,7 +1,7 @@
 """A sample subscriber for the preview: personal placeholders filled, headers as they will be sent.
 
-The sender fills %%name%%, %%email%% and %%unsubscribe_url%% per recipient by plain string
-substitution (HTML-escaped in the HTML part). The preview goes through the sender's own
+The sender fills %%name%%, %%email%% and %%unsubscribe_url%% per recipient in one pass
+(HTML-escaped in the HTML part; digest/placeholders.py). The preview goes through the sender's own
 `EditionMail` with the first person on the newsletter's list (or a made-up reader when the list
 is empty), so the editor sees exactly what a subscriber's copy will say, signed unsubscribe link
 included, and no second implementation can drift from the first.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from digest import placeholders
 from digest.errors import DigestError
 from digest.send.edition import BuiltEdition
 from digest.send.message import EditionMail, Recipient
@@ -48,10 +49,10 @@ class Sample:
         return self.who.name
 
     def html(self, text: str) -> str:
-        return EditionMail.fill(text, self.values, escape=True)
+        return placeholders.fill(text, self.values, escape=True)
 
     def text(self, text: str) -> str:
-        return EditionMail.fill(text, self.values, escape=False)
+        return placeholders.fill(text, self.values)
 
     def headers(self) -> list[tuple[str, str]]:
         """The headers of the sample reader's copy, with the preheader shown after the subject

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from datetime import UTC, datetime
 
@@ -111,9 +112,38 @@ def test_settings_contact_wins_and_a_javascript_url_is_not_linked(build_settings
     ("mailto:desk@a.example", "mailto:desk@a.example"),
     ("JavaScript:alert(1)", "#"), ("data:text/html,hi", "#"), ("", "#"),
     ("%%unsubscribe_url%%", "%%unsubscribe_url%%"),
+    ("%%name%%", "#"), ("%%email%%", "#"), ("%%anything%%", "#"),
 ])
 def test_safe_url(url, expected):
     assert safe_url(url) == expected
+
+
+def test_placeholders_in_article_fields_are_not_filled_at_send_time(build_settings, engine):
+    """Only the placeholders the templates wrote are filled: one in an article's title, author or
+    URL is printed inert (an invisible word joiner after its first %), and the link falls back."""
+    save_articles(engine, [Article(
+        id="fx-ph", title="Win %%unsubscribe_url%%", published_at=datetime(2026, 3, 4, tzinfo=UTC),
+        url="%%unsubscribe_url%%", authors=["%%name%%"], standfirst="Mail %%email%% now.",
+        tags=[Tag("privacy", "Privacy")], body=[Block("paragraph", "A body.")])])
+    newsletters = ("[newsletters.tech-brief]\ntitle = 'Tech Brief'\ntags = ['privacy']\n"
+                   "subject = '%%name%%: {{ lead.title }}'\n")
+    folder = build_settings.subscribers_dir
+    tmp = build_settings.data_dir.parent / "subs"
+    tmp.mkdir()
+    (tmp / "newsletters.toml").write_text(newsletters)
+    (tmp / "taxonomy.toml").write_text((folder / "taxonomy.toml").read_text())
+    settings = build_settings.model_copy(update={"subscribers_dir": tmp})
+    result = build_editions(settings, week=WEEK, newsletters=["tech-brief"], engine=engine)
+    folder = result.edition_dir / "tech-brief"
+    html, text = ((folder / n).read_text() for n in ("email.html", "email.txt"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for body in (html, text):
+        assert "Win %\u2060%unsubscribe_url%%" in body and "Mail %\u2060%email%% now." in body
+        assert "By %\u2060%name%%" in body
+        assert body.count("%%unsubscribe_url%%") == 1  # the footer's own link, nothing else
+    assert 'href="https://regwire.example/articles/fx-ph"' in html
+    # The subject template's own %%name%% stays live; the lead's title does not.
+    assert manifest["subject"] == "%%name%%: Win %\u2060%unsubscribe_url%%"
 
 
 def _luminance(color: str) -> float:

@@ -3,7 +3,8 @@
 The rendered edition goes once per request; each personalization carries its own `to`,
 `substitutions` (the personal placeholders) and `headers` (its List-Unsubscribe). The HTML part
 uses its own placeholder names so it can get HTML-escaped values while the text part and the
-subject get them as they are.
+subject get them as they are. SendGrid does the filling, and nothing says it is one pass: values
+that hold a placeholder themselves are made inert before they go (digest/placeholders.py).
 """
 
 from __future__ import annotations
@@ -22,25 +23,13 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from digest.errors import DigestError
+from digest.placeholders import EMAIL, HTML_TWINS, NAME, UNSUBSCRIBE_URL, fill, inert
 from digest.send.backends.base import Delivered, Rejected, Retry, Stop, register
-from digest.send.message import (
-    DEFAULT_NAME,
-    EMAIL,
-    NAME,
-    ONE_CLICK,
-    UNSUBSCRIBE,
-    EditionMail,
-    Recipient,
-    header_value,
-)
+from digest.send.message import DEFAULT_NAME, ONE_CLICK, EditionMail, Recipient, header_value
 from digest.settings import Settings
 
 # Placeholders of the HTML part, filled with escaped values.
-HTML_NAME, HTML_EMAIL, HTML_UNSUBSCRIBE = (
-    "%%name_html%%",
-    "%%email_html%%",
-    "%%unsubscribe_url_html%%",
-)
+HTML_NAME, HTML_EMAIL, HTML_UNSUBSCRIBE = (HTML_TWINS[p] for p in (NAME, EMAIL, UNSUBSCRIBE_URL))
 _SPECIAL = re.compile(r"[&<>\"']")
 MAX_WAIT = 600.0  # never trust a rate-limit reset further away than this
 
@@ -76,9 +65,10 @@ class SendGridBackend:
 
     def _common(self, settings: Settings) -> dict[str, Any]:
         mail = self.mail
-        page = mail.built.html.replace(NAME, HTML_NAME).replace(EMAIL, HTML_EMAIL)
+        twins = {NAME: HTML_NAME, EMAIL: HTML_EMAIL}
         if self.escape_url:
-            page = page.replace(UNSUBSCRIBE, HTML_UNSUBSCRIBE)
+            twins[UNSUBSCRIBE_URL] = HTML_UNSUBSCRIBE
+        page = fill(mail.built.html, twins)
         reply_name, reply_email = parseaddr(mail.reply_to)
         body: dict[str, Any] = {
             "from": {"email": mail.from_email, "name": mail.from_name},
@@ -112,11 +102,11 @@ class SendGridBackend:
         if who.name:
             to["name"] = who.name
         substitutions = {
-            NAME: name,
-            EMAIL: who.email,
-            UNSUBSCRIBE: url,
-            HTML_NAME: _escape(name),
-            HTML_EMAIL: _escape(who.email),
+            NAME: inert(name),
+            EMAIL: inert(who.email),
+            UNSUBSCRIBE_URL: url,
+            HTML_NAME: inert(_escape(name)),
+            HTML_EMAIL: inert(_escape(who.email)),
         }
         if self.escape_url:
             substitutions[HTML_UNSUBSCRIBE] = html.escape(url)
