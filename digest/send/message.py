@@ -16,8 +16,8 @@ from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from typing import NamedTuple
 
+from digest.editions import BuiltEdition
 from digest.errors import DigestError
-from digest.send.edition import BuiltEdition
 from digest.send.tokens import UnsubscribeLinks
 from digest.settings import Settings
 
