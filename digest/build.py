@@ -31,7 +31,8 @@ from digest.curate import (
 )
 from digest.curate.select import TagCache
 from digest.curate.window import resolve_window
-from digest.edition_files import manifest, write_edition
+from digest.editions.manifest import manifest
+from digest.editions.write import write_edition
 from digest.errors import DigestError
 from digest.models import Article
 from digest.newsletters import Newsletter, load_newsletters, select_newsletters

@@ -54,7 +54,7 @@ def build_command(
                            subject=subject, preheader=preheader)
     show_result(result, settings, console)
     if open_preview and result.built:
-        from digest.web.preview_server import serve_preview
+        from digest.web.preview.server import serve_preview
 
         if out is not None:
             settings = settings.model_copy(update={"out_dir": out})

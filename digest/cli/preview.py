@@ -21,7 +21,7 @@ def preview_command(
 ) -> None:
     """Preview the built editions in the browser; pages reload when templates or inputs change."""
     settings = load_settings()
-    from digest.web.preview_server import serve_preview
+    from digest.web.preview.server import serve_preview
 
     with user_errors():
         serve_preview(

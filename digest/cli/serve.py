@@ -24,8 +24,8 @@ def serve(
     """  # noqa: E501  (one line: Typer keeps a docstring's line breaks)
     from rich.markup import escape
 
-    from digest.web.server import serve as run_server
-    from digest.web.webhooks import webhook_mode
+    from digest.web.public.server import serve as run_server
+    from digest.web.public.webhooks import webhook_mode
 
     settings = load_settings()
     host = host or settings.serve_host

@@ -14,6 +14,8 @@ from digest.render.context import Entry
 from digest.render.email import RenderedEmail
 
 MIN_WORDS = 15
+GMAIL_CLIP_BYTES = 102 * 1024
+"""Gmail hides the rest of a message whose HTML passes about 102 KB."""
 
 Build = Callable[[Sequence[Entry], Sequence[Entry]], RenderedEmail]
 Shorten = Callable[[Entry, int], Entry]

@@ -49,8 +49,8 @@ def preview_headers(
     settings: Settings, edition: str, slug: str, email: str, name: str = ""
 ) -> list[tuple[str, str]]:
     """The headers `email`'s copy of the edition carries, readable, in sending order."""
-    from digest.send.edition import load_edition
+    from digest.editions import load_built
     from digest.send.message import EditionMail, Recipient
 
-    mail = EditionMail(settings, load_edition(settings, edition, slug))
+    mail = EditionMail(settings, load_built(settings.out_dir, edition, slug))
     return mail.headers(Recipient(email, name))

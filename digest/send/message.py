@@ -15,10 +15,10 @@ from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from typing import NamedTuple
 
+from digest.editions import BuiltEdition
 from digest.errors import DigestError
 from digest.placeholders import EMAIL, NAME, Template
 from digest.placeholders import UNSUBSCRIBE_URL as UNSUBSCRIBE
-from digest.send.edition import BuiltEdition
 from digest.send.tokens import UnsubscribeLinks
 from digest.settings import Settings
 

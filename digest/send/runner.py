@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from digest.archive import connect
+from digest.editions import BuiltEdition, load_built
 from digest.send.backends import Backend, Rejected, Retry, Stop, open_backend
-from digest.send.edition import BuiltEdition, load_edition
 from digest.send.ledger import Ledger, Page
 from digest.send.lock import send_lock
 from digest.send.message import EditionMail, HeaderError, Recipient
@@ -71,7 +71,7 @@ def plan_send(
     settings: Settings, edition: str, slug: str, *, resend_in_doubt: bool = False
 ) -> SendPlan:
     """Check the edition and the settings and count who would get it. Sends nothing."""
-    built = load_edition(settings, edition, slug)
+    built = load_built(settings.out_dir, edition, slug)
     mail = EditionMail(settings, built)  # refuses bad header values now, not mid-send
     mail.mime(Recipient("check@example.com", "Check"))
     open_backend(settings, mail)  # an unknown backend or a missing key fails here
@@ -108,7 +108,7 @@ def run_send(
     on_retry: Callable[[Retry, float], None] | None = None,
 ) -> SendReport:
     """Send the built edition to everyone on the list not yet sent to. Safe to run again."""
-    built = load_edition(settings, edition, slug)
+    built = load_built(settings.out_dir, edition, slug)
     engine = connect(settings.database)
     ledger = Ledger(engine, edition, slug)
     with send_lock(engine, built.folder, edition, slug):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from digest.editions import load_built
 from digest.errors import DigestError
 from digest.send.backends import Rejected, Stop, open_backend
-from digest.send.edition import load_edition
 from digest.send.message import EditionMail, Recipient
 from digest.send.retry import GaveUp, deliver_with_retries
 from digest.settings import Settings
@@ -24,7 +24,7 @@ def send_test(
             recipients.append(Recipient(normalise_email(raw)))
         except BadAddress as exc:
             raise DigestError(f"test address: {exc}") from None
-    mail = EditionMail(settings, load_edition(settings, edition, slug), test=True)
+    mail = EditionMail(settings, load_built(settings.out_dir, edition, slug), test=True)
     backend = open_backend(settings, mail)
     size = max(1, min(settings.send_batch_size, backend.batch_limit))
     done: list[tuple[str, str]] = []

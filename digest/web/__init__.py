@@ -1,5 +1,6 @@
-"""The web part: one Starlette app with the editor's preview and/or the public endpoints."""
+"""The web part: two separate apps sharing a small core.
 
-from digest.web.app import create_app
-
-__all__ = ["create_app"]
+    preview/   the editor's preview, on localhost (`digest preview`)
+    public/    the public site (`digest serve`): unsubscribe, webhook, archive, health
+    core/      what both use: bounded request bodies, listening sockets, page rendering
+"""

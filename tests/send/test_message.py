@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from digest.editions import load_built
 from digest.send import preview_headers
-from digest.send.edition import load_edition
 from digest.send.message import EditionMail, HeaderError, Recipient
 from digest.send.tokens import verify_token
 from digest.settings import Settings
@@ -23,7 +23,7 @@ def parse(raw: bytes) -> EmailMessage:
 
 def mail_for(settings: Settings, **edition: str) -> EditionMail:
     make_edition(settings.out_dir, **edition)
-    return EditionMail(settings, load_edition(settings, EDITION, SLUG))
+    return EditionMail(settings, load_built(settings.out_dir, EDITION, SLUG))
 
 
 def test_message_has_both_parts_and_every_header(settings: Settings) -> None:
@@ -80,7 +80,7 @@ def test_each_recipient_gets_a_distinct_message_id(settings: Settings) -> None:
 
 def test_subject_placeholders_and_test_prefix(settings: Settings) -> None:
     make_edition(settings.out_dir, subject="For %%name%%: the week")
-    built = load_edition(settings, EDITION, SLUG)
+    built = load_built(settings.out_dir, EDITION, SLUG)
     msg = parse(EditionMail(settings, built, test=True).mime(Recipient("a@example.com", "Ann"))[0])
     assert msg["Subject"] == "[TEST] For Ann: the week"
 
@@ -89,7 +89,7 @@ def test_subject_placeholders_and_test_prefix(settings: Settings) -> None:
 def test_line_breaks_in_edition_header_values_are_refused(settings: Settings, where: str) -> None:
     make_edition(settings.out_dir, **{where: "Nice\r\nBcc: everyone@example.com"})
     with pytest.raises(HeaderError, match="line break"):
-        EditionMail(settings, load_edition(settings, EDITION, SLUG))
+        EditionMail(settings, load_built(settings.out_dir, EDITION, SLUG))
 
 
 def test_line_breaks_in_recipient_values_are_refused(settings: Settings) -> None:
@@ -104,22 +104,22 @@ def test_line_breaks_in_settings_are_refused(settings: Settings) -> None:
     make_edition(settings.out_dir)
     bad = settings.model_copy(update={"reply_to": "a@example.com\nBcc: x@example.com"})
     with pytest.raises(HeaderError, match="Reply-To"):
-        EditionMail(bad, load_edition(bad, EDITION, SLUG))
+        EditionMail(bad, load_built(bad.out_dir, EDITION, SLUG))
 
 
 def test_missing_edition_says_to_build_it(settings: Settings) -> None:
     from digest.errors import DigestError
 
     with pytest.raises(DigestError, match="digest build"):
-        load_edition(settings, "2026-W01", SLUG)
+        load_built(settings.out_dir, "2026-W01", SLUG)
     make_edition(settings.out_dir)
     with pytest.raises(DigestError, match="digest build"):
-        load_edition(settings, EDITION, "no-such-letter")
+        load_built(settings.out_dir, EDITION, "no-such-letter")
     (settings.out_dir / EDITION / SLUG / "email.txt").unlink()
     with pytest.raises(DigestError, match=r"email\.txt is missing"):
-        load_edition(settings, EDITION, SLUG)
-    with pytest.raises(DigestError, match="not a valid"):
-        load_edition(settings, "../etc", SLUG)
+        load_built(settings.out_dir, EDITION, SLUG)
+    with pytest.raises(DigestError, match="not an edition id"):
+        load_built(settings.out_dir, "../etc", SLUG)
 
 
 def test_preview_headers_match_what_is_sent(settings: Settings, tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import email.policy
 from sqlalchemy import Engine, update
 
 from digest.archive.schema import subscribers
+from digest.editions import load_built
 from digest.placeholders import EMAIL, NAME, UNSUBSCRIBE_URL, Template, fill, inert
-from digest.send.edition import load_edition
 from digest.send.message import EditionMail, Recipient
 from digest.send.runner import run_send
 from digest.settings import Settings
@@ -41,7 +41,7 @@ def test_inert_values_survive_a_substitution_that_is_not_one_pass() -> None:
 
 def test_smtp_and_outbox_copies_do_not_expand_a_hostile_name(settings: Settings) -> None:
     make_edition(settings.out_dir)
-    mail = EditionMail(settings, load_edition(settings, EDITION, SLUG))
+    mail = EditionMail(settings, load_built(settings.out_dir, EDITION, SLUG))
     raw, _ = mail.mime(Recipient("m@example.com", HOSTILE))
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     link = msg["List-Unsubscribe"].strip("<>")

@@ -14,14 +14,14 @@ from digest.archive.articles import save_articles
 from digest.errors import DigestError, InputError
 from digest.models import Article
 from digest.settings import Settings
-from digest.web.app import create_app
-from digest.web.live import archive_mark, classify, watched_roots
-from digest.web.rebuild import describe
+from digest.web.preview.app import create_app
+from digest.web.preview.live import archive_mark, classify, watched_roots
+from digest.web.preview.rebuild import describe
 
 
 def fetch(settings: Settings, *paths: str, base: str = "http://127.0.0.1:8025") -> list:
     """GET each path from the preview app in-process (no server, no watcher)."""
-    app = create_app(settings, preview=True, public=False)
+    app = create_app(settings, live=False)
 
     async def run() -> list:
         transport = httpx.ASGITransport(app=app)
@@ -99,3 +99,12 @@ def test_the_preview_refuses_other_hosts_names(settings: Settings) -> None:
     assert rebound.status_code == 403
     [local] = fetch(settings, "/", base="http://localhost:8025")
     assert local.status_code == 200
+
+
+def test_the_public_routes_are_not_mounted_in_the_preview(settings: Settings, caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="digest.web"):
+        responses = fetch(settings, "/archive", "/u/some-token", "/healthz", "/unsubscribe")
+    assert [r.status_code for r in responses] == [404, 404, 404, 404]
+    assert not any("webhooks/sendgrid" in r.getMessage() for r in caplog.records)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from digest.archive.schema import suppressions
 from digest.send.tokens import make_token
 from digest.settings import Settings
-from digest.web.app import create_app
+from digest.web.public.app import create_app
 
 NEWSLETTERS_TOML = """
 [newsletters.antitrust-weekly]
@@ -67,7 +67,7 @@ def in_process() -> Iterator[Callable[[Settings], InProcess]]:
     opened: list[InProcess] = []
 
     def open_client(settings: Settings) -> InProcess:
-        opened.append(InProcess(create_app(settings, preview=False, public=True)))
+        opened.append(InProcess(create_app(settings)))
         return opened[-1]
 
     yield open_client

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.web.archive import email_file, list_editions, web_version
+from digest.web.public.archive import email_file, list_editions, web_version
 
 EMAIL_HTML = """<!doctype html><html><body>
 <p>Dear %%name%%,</p><p>{body}</p>

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from digest.send.tokens import make_token
-from digest.web.app import create_app
-from digest.web.server import root_path
+from digest.web.core.sockets import root_path
+from digest.web.public.app import create_app
 
 ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
 EMAIL = "ada@example.org"

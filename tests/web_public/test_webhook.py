@@ -17,8 +17,8 @@ from sqlalchemy import delete, insert, select
 
 from digest.archive.schema import deliveries, provider_events, suppressions
 from digest.errors import DigestError
-from digest.web.app import create_app
-from digest.web.provider_events import apply_event
+from digest.web.public.app import create_app
+from digest.web.public.provider_events import apply_event
 
 SIG = "X-Twilio-Email-Event-Webhook-Signature"
 TS = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -199,12 +199,7 @@ def test_without_a_key_the_webhook_refuses_and_says_so(public_settings, suppress
     assert suppressed() == set()
 
 
-def test_the_editors_preview_does_not_warn_about_the_webhook(public_settings, caplog):
-    from digest.web.app import create_app
-
-    with caplog.at_level(logging.WARNING, logger="digest.web"):
-        create_app(public_settings, preview=True)
-    assert not any("webhooks/sendgrid" in r.getMessage() for r in caplog.records)
+def test_the_public_app_warns_about_a_webhook_without_a_key(public_settings, caplog):
     with caplog.at_level(logging.WARNING, logger="digest.web"):
         create_app(public_settings)
     assert any("webhooks/sendgrid" in r.getMessage() for r in caplog.records)

@@ -11,10 +11,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from digest.settings import Settings
-from digest.web.bodies import BodyTooLarge, read_limited
-from digest.web.db_calls import Writer
-from digest.web.provider_events import apply_events
-from digest.web.signature import (
+from digest.web.core.bodies import BodyTooLarge, read_limited
+from digest.web.public.db_calls import Writer
+from digest.web.public.provider_events import apply_events
+from digest.web.public.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SignatureCheck,

@@ -1,30 +1,19 @@
 """Reading built editions from the output folder, as `digest build` leaves them.
 
-OUT/EDITION/index.json lists the newsletters built; OUT/EDITION/SLUG/ holds email.html,
-email.txt, email.mjml and manifest.json. The manifests are the source of truth here: the index
-only tells which folders belong to the edition, so a folder whose manifest is unreadable still
-shows up (with its problem) instead of vanishing from the list.
+Tolerant, for the preview: OUT/EDITION/index.json names the newsletters built and the manifests
+are the source of truth, so a folder whose manifest is unreadable still shows up (with its
+problem) instead of vanishing from the list. The sender's strict reading is `built.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Edition ids ("2026-W47", "2026-11-02_2026-11-10") and slugs are plain names; anything else in a
-# URL is refused before it gets near the file system.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
-
-GMAIL_CLIP_BYTES = 102 * 1024
-"""Gmail hides the rest of a message whose HTML passes about 102 KB."""
-
-
-def safe_name(name: str) -> bool:
-    return bool(_NAME.match(name)) and ".." not in name
+from digest.editions.ids import is_edition_id, is_slug, last_day
+from digest.editions.layout import INDEX, MANIFEST
 
 
 @dataclass
@@ -103,25 +92,25 @@ def list_editions(out_dir: Path) -> list[Edition]:
     if not out_dir.is_dir():
         return []
     found = [e for e in (read_edition(out_dir, p.name) for p in out_dir.iterdir()) if e]
-    # Newest window first; the id breaks ties and orders editions without dates.
-    found.sort(key=lambda e: (e.until, e.since, e.id), reverse=True)
+    # Newest window first (a revision after the edition it corrects); then the recorded times.
+    found.sort(key=lambda e: (last_day(e.id), e.until, e.since, e.id), reverse=True)
     return found
 
 
 def read_edition(out_dir: Path, edition_id: str) -> Edition | None:
     """The edition called `edition_id`, or None when there is no such built edition."""
-    if not safe_name(edition_id):
+    if not is_edition_id(edition_id):
         return None
     folder = out_dir / edition_id
     if not folder.is_dir():
         return None
-    index = _read_json(folder / "index.json")
+    index = read_json(folder / INDEX)
     slugs = _slugs_from_index(index) or sorted(
-        p.name for p in folder.iterdir() if (p / "manifest.json").is_file()
+        p.name for p in folder.iterdir() if (p / MANIFEST).is_file()
     )
     if not slugs and index is None:
         return None  # some other folder, not an edition
-    newsletters = [_read_newsletter(edition_id, folder, slug) for slug in slugs if safe_name(slug)]
+    newsletters = [_read_newsletter(edition_id, folder, slug) for slug in slugs if is_slug(slug)]
     window = _window(index, newsletters)
     return Edition(
         id=edition_id,
@@ -135,52 +124,22 @@ def read_edition(out_dir: Path, edition_id: str) -> Edition | None:
     )
 
 
-def fingerprint(*paths: Path) -> str:
-    """A short token that changes whenever one of the files `paths` changes *content*, appears
-    or goes away. Content, not modification time: a rebuild that writes the same bytes (same
-    inputs, same output) must not reload the editor's page."""
-    seen = hashlib.sha256()
-    for path in paths:
-        seen.update(f"{path}:{_content_digest(path)};".encode())
-    return seen.hexdigest()[:16]
-
-
-_digests: dict[Path, tuple[int, int, str]] = {}
-
-
-def _content_digest(path: Path) -> str:
-    """SHA-256 of a file, remembered while its size and mtime stay the same."""
-    try:
-        stat = path.stat()
-        known = _digests.get(path)
-        if known and known[:2] == (stat.st_mtime_ns, stat.st_size):
-            return known[2]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return "absent"
-    except OSError as exc:
-        return f"unreadable {exc.errno}"
-    if len(_digests) > 4096:
-        _digests.clear()
-    _digests[path] = (stat.st_mtime_ns, stat.st_size, digest)
-    return digest
-
-
-def _read_newsletter(edition_id: str, folder: Path, slug: str) -> Newsletter:
-    path = folder / slug / "manifest.json"
-    manifest = _read_json(path)
-    problem = None
-    if manifest is None:
-        problem = f"{path} is missing or is not valid JSON; run `digest build` again."
-        manifest = {}
-    return Newsletter(edition_id, slug, folder / slug, manifest, problem)
-
-
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """Parsed JSON, or None when missing or unreadable (listings skip, they never fail)."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _read_newsletter(edition_id: str, folder: Path, slug: str) -> Newsletter:
+    path = folder / slug / MANIFEST
+    manifest = read_json(path)
+    problem = None
+    if not isinstance(manifest, dict):
+        problem = f"{path} is missing or is not valid JSON; run `digest build` again."
+        manifest = {}
+    return Newsletter(edition_id, slug, folder / slug, manifest, problem)
 
 
 def _slugs_from_index(index: Any) -> list[str]:
@@ -191,7 +150,7 @@ def _slugs_from_index(index: Any) -> list[str]:
         slug = entry.get("slug") if isinstance(entry, dict) else entry
         if isinstance(slug, str):
             slugs.append(slug)
-    return slugs
+    return list(dict.fromkeys(slugs))
 
 
 def _window(index: Any, newsletters: list[Newsletter]) -> dict[str, Any]:
@@ -207,3 +166,15 @@ def _warning_text(warning: Any) -> str:
     if isinstance(warning, dict):
         return str(warning.get("message") or warning.get("text") or json.dumps(warning))
     return str(warning)
+
+
+def newsletter_file(out_dir: Path, edition: str, slug: str, name: str) -> Path | None:
+    """OUT/EDITION/SLUG/NAME if the names are valid and the file exists and lies inside OUT
+    (no symlink leads out of it), else None."""
+    if not (is_edition_id(edition) and is_slug(slug)):
+        return None
+    root = out_dir.resolve()
+    candidate = (root / edition / slug / name).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        return None
+    return candidate

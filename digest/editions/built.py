@@ -1,18 +1,15 @@
-"""A built edition of one newsletter, as `digest build` leaves it: what the sender sends."""
+"""A built edition of one newsletter, read strictly: what the sender sends."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from digest.editions.ids import check_names
+from digest.editions.layout import HTML, MANIFEST, OUTBOX, TEXT, newsletter_folder
 from digest.errors import DigestError
-from digest.settings import Settings
-
-# Edition ids ("2026-W47", "2026-11-02_2026-11-10") and slugs are plain names.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +26,10 @@ class BuiltEdition:
         return str(self.manifest.get("subject") or "")
 
     @property
+    def preheader(self) -> str:
+        return str(self.manifest.get("preheader") or "")
+
+    @property
     def title(self) -> str:
         return str(self.manifest.get("newsletter", {}).get("title") or self.slug)
 
@@ -42,19 +43,17 @@ class BuiltEdition:
 
     @property
     def outbox(self) -> Path:
-        return self.folder / "outbox"
+        return self.folder / OUTBOX
 
 
-def load_edition(settings: Settings, edition: str, slug: str) -> BuiltEdition:
+def load_built(out_dir: Path, edition: str, slug: str) -> BuiltEdition:
     """Read OUT/EDITION/SLUG; a clear error saying to run `digest build` when it is not there."""
-    for what, name in (("edition", edition), ("newsletter", slug)):
-        if not _NAME.match(name) or ".." in name:
-            raise DigestError(f"{name!r} is not a valid {what} name")
-    folder = settings.out_dir / edition / slug
+    check_names(edition, slug)
+    folder = newsletter_folder(out_dir, edition, slug)
     build_hint = f"Run `digest build` for {edition} first (it writes {folder})."
-    if not (settings.out_dir / edition).is_dir():
+    if not (out_dir / edition).is_dir():
         raise DigestError(
-            f"edition {edition} has not been built: no folder {settings.out_dir / edition}",
+            f"edition {edition} has not been built: no folder {out_dir / edition}",
             hint=build_hint,
         )
     if not folder.is_dir():
@@ -62,7 +61,7 @@ def load_edition(settings: Settings, edition: str, slug: str) -> BuiltEdition:
             f"newsletter {slug!r} is not in edition {edition}: no folder {folder}", hint=build_hint
         )
     parts: dict[str, str] = {}
-    for name in ("email.html", "email.txt", "manifest.json"):
+    for name in (HTML, TEXT, MANIFEST):
         path = folder / name
         try:
             parts[name] = path.read_text(encoding="utf-8")
@@ -73,11 +72,11 @@ def load_edition(settings: Settings, edition: str, slug: str) -> BuiltEdition:
         except (OSError, UnicodeDecodeError) as exc:
             raise DigestError(f"cannot read {path}: {exc}", hint=build_hint) from None
     try:
-        manifest = json.loads(parts["manifest.json"])
+        manifest = json.loads(parts[MANIFEST])
     except json.JSONDecodeError as exc:
         raise DigestError(
-            f"{folder / 'manifest.json'}:{exc.lineno}: not valid JSON ({exc.msg})", hint=build_hint
+            f"{folder / MANIFEST}:{exc.lineno}: not valid JSON ({exc.msg})", hint=build_hint
         ) from None
     if not isinstance(manifest, dict) or not str(manifest.get("subject") or "").strip():
-        raise DigestError(f"{folder / 'manifest.json'} has no subject", hint=build_hint)
-    return BuiltEdition(edition, slug, folder, parts["email.html"], parts["email.txt"], manifest)
+        raise DigestError(f"{folder / MANIFEST} has no subject", hint=build_hint)
+    return BuiltEdition(edition, slug, folder, parts[HTML], parts[TEXT], manifest)

@@ -1,4 +1,4 @@
-"""Running the public app under uvicorn: `digest serve`.
+"""Listening sockets for `digest serve` and `digest preview`.
 
 The socket is bound here rather than by uvicorn so that a busy port becomes a clear message
 instead of a logged traceback and a bare exit status.
@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from digest.errors import DigestError
-from digest.settings import Settings
 
 
 def root_path(base_url: str) -> str:
@@ -65,36 +63,3 @@ def bind(host: str, port: int, *, command: str = "serve", backlog: int = 2048) -
         ) from None
     sock.set_inheritable(True)
     return sock
-
-
-def serve(
-    settings: Settings,
-    host: str,
-    port: int,
-    *,
-    access_log: bool = True,
-    ready: Callable[[], None] | None = None,
-) -> None:
-    """Serve the public endpoints until interrupted (Ctrl+C or SIGTERM); `ready` runs once the
-    port is bound."""
-    import uvicorn
-
-    from digest.web.app import create_app
-
-    app = create_app(settings, preview=False, public=True)  # a bad setting fails before binding
-    sock = bind(host, port)
-    if ready is not None:
-        ready()
-    config = uvicorn.Config(
-        app,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.serve_forwarded_allow_ips,
-        root_path=root_path(settings.base_url),
-        access_log=access_log,
-        server_header=False,
-        log_level="info",
-    )
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()

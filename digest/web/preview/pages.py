@@ -1,21 +1,18 @@
-"""The preview's HTML: autoescaped Jinja2 pages under templates/preview, plus their filters."""
+"""The preview's HTML: autoescaped Jinja2 pages under templates/, plus their filters."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.responses import HTMLResponse
+from digest.render.budget import GMAIL_CLIP_BYTES
+from digest.web.core.pages import Pages
 
-from digest.web.editions import GMAIL_CLIP_BYTES
-
-TEMPLATES = Path(__file__).parent / "templates" / "preview"
-STATIC = Path(__file__).parent / "static" / "preview"
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 # Pages load their script and stylesheet from this server only; the email itself lives in a
-# sandboxed frame served with its own, stricter policy (see preview.EMAIL_HEADERS).
+# sandboxed frame served with its own, stricter policy (see site.EMAIL_HEADERS).
 PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -58,22 +55,10 @@ def title_of(entry: Any) -> str:
     return str(entry)
 
 
-@cache
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["kb"] = kilobytes
-    env.filters["tag_label"] = tag_label
-    env.filters["title_of"] = title_of
-    env.globals["clip_bytes"] = GMAIL_CLIP_BYTES
-    env.globals["size_level"] = size_level
-    return env
-
-
-def render_page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    html = environment().get_template(name).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+PAGES = Pages(
+    TEMPLATES,
+    PAGE_HEADERS,
+    filters={"kb": kilobytes, "tag_label": tag_label, "title_of": title_of},
+    globals={"clip_bytes": GMAIL_CLIP_BYTES, "size_level": size_level},
+)
+render_page = PAGES.render

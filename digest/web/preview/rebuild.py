@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.editions import Edition
 from digest.errors import DigestError
 from digest.settings import Settings
-from digest.web.editions import Edition
 
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")
 _REPEATABLE = {"edition_file", "pins", "drops", "subject", "preheader", "quiet_week"}

@@ -15,10 +15,10 @@ from starlette.routing import Route
 from digest.send.tokens import InvalidToken, verify_token
 from digest.settings import Settings
 from digest.subscribers import resubscribe, suppress
-from digest.web.bodies import BodyTooLarge, read_limited
-from digest.web.db_calls import Writer
-from digest.web.newsletter_names import NewsletterNames
-from digest.web.public_pages import render_page
+from digest.web.core.bodies import BodyTooLarge, read_limited
+from digest.web.public.db_calls import Writer
+from digest.web.public.newsletter_names import NewsletterNames
+from digest.web.public.pages import render_page
 
 ONE_CLICK = "One-Click"
 MAX_FORM_BYTES = 4096  # the RFC 8058 body is 26 bytes; the page's form a few more

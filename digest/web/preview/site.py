@@ -1,6 +1,6 @@
 """The editor's preview: built editions in the browser, live while templates and inputs change.
 
-Routes (the public part owns /archive, /u, /webhooks and /healthz):
+Routes (the public site, `digest serve`, is a separate app: nothing of it is mounted here):
     GET  /                               editions, newest first
     GET  /preview/{edition}              one edition's newsletters
     GET  /preview/{edition}/{slug}       a newsletter: email at two widths, text, headers, selection
@@ -28,14 +28,15 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response, S
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from digest import editions as store
 from digest.errors import DigestError
 from digest.settings import Settings
-from digest.web import editions as store
-from digest.web.live import Hub, watch
-from digest.web.preview_pages import STATIC, render_page
-from digest.web.rebuild import BuildProblem, describe, rebuild
-from digest.web.sample import Sample
-from digest.web.send_test import TestOutcome, parse_addresses, send_test_message
+from digest.web.preview.fingerprint import fingerprint
+from digest.web.preview.live import Hub, watch
+from digest.web.preview.pages import STATIC, render_page
+from digest.web.preview.rebuild import BuildProblem, describe, rebuild
+from digest.web.preview.sample import Sample
+from digest.web.preview.send_test import TestOutcome, parse_addresses, send_test_message
 
 log = logging.getLogger("digest.preview")
 
@@ -197,9 +198,9 @@ class PreviewSite:
         if scope == "index":
             files = sorted(out.glob("*/index.json")) + sorted(out.glob("*/*/manifest.json"))
             extra = f"{sorted(self.stale)}{sorted(self.problems)}"
-            return _digest(store.fingerprint(*files) + extra)
+            return _digest(fingerprint(*files) + extra)
         edition, _, slug = scope.partition("/")
-        if not store.safe_name(edition) or (slug and not store.safe_name(slug)):
+        if not store.is_edition_id(edition) or (slug and not store.is_slug(slug)):
             return "unknown"
         folder = out / edition
         if slug:
@@ -208,7 +209,7 @@ class PreviewSite:
         else:
             files = sorted(folder.glob("*/manifest.json"))
         extra = f"{edition in self.stale}{self.problems.get(edition)}"
-        return _digest(store.fingerprint(folder / "index.json", *files) + extra)
+        return _digest(fingerprint(folder / "index.json", *files) + extra)
 
     async def on_change(self, needs_rebuild: bool) -> None:
         """React to a watched change: rebuild the editions on screen, mark the others stale."""
@@ -275,10 +276,6 @@ class PreviewSite:
         return render_page(
             "not_found.html", status_code=404, settings=self.settings, edition=edition, slug=slug
         )
-
-
-def preview_routes(settings: Settings) -> list[BaseRoute]:
-    return PreviewSite(settings).routes()
 
 
 def _refuse(request: Request, settings: Settings, *, post: bool = False) -> Response | None:

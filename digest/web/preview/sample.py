@@ -13,11 +13,10 @@ import csv
 from pathlib import Path
 
 from digest import placeholders
+from digest.editions import BuiltEdition, Newsletter
 from digest.errors import DigestError
-from digest.send.edition import BuiltEdition
 from digest.send.message import EditionMail, Recipient
 from digest.settings import Settings
-from digest.web.editions import Newsletter
 
 FALLBACK = Recipient(email="sam.sample@example.com", name="Sam Sample")
 

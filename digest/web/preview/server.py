@@ -8,18 +8,15 @@ from __future__ import annotations
 import socket
 import threading
 import webbrowser
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import quote
 
 import uvicorn
-from starlette.applications import Starlette
 
 from digest.settings import Settings
-from digest.web.app import create_app
-from digest.web.preview import PreviewSite
-from digest.web.server import bind
+from digest.web.core.sockets import bind
+from digest.web.preview.app import create_app
+from digest.web.preview.site import PreviewSite
 
 
 def serve_preview(
@@ -38,7 +35,7 @@ def serve_preview(
     settings = settings.model_copy(update={"preview_host": host})
     sock = bind(host, port, command="preview", backlog=128)
     bound_port = sock.getsockname()[1]
-    app = preview_app(settings)
+    app = create_app(settings)
     server = _PreviewServer(
         uvicorn.Config(
             app,
@@ -47,7 +44,7 @@ def serve_preview(
             timeout_graceful_shutdown=3,
             lifespan="on",
         ),
-        find_site(app),
+        app.state.site,
     )
     url = f"http://{_url_host(host)}:{bound_port}{quote(open_path or '/')}"
     announce(f"Preview: {url}  (Ctrl+C to stop)")
@@ -61,22 +58,14 @@ def serve_preview(
         sock.close()
 
 
-def preview_app(settings: Settings) -> Starlette:
-    """The whole app (the preview and the public part) with live reload attached."""
-    app = create_app(settings, preview=True, public=True)
-    attach_live(app)
-    return app
-
-
 class _PreviewServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, site: PreviewSite | None) -> None:
+    def __init__(self, config: uvicorn.Config, site: PreviewSite) -> None:
         super().__init__(config)
         self.site = site
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # Open pages hold event streams forever; end them first or uvicorn waits on them.
-        if self.site is not None:
-            self.site.hub.close()
+        self.site.hub.close()
         await super().shutdown(sockets)
 
 
@@ -94,27 +83,3 @@ def _url_host(host: str) -> str:
     if host in ("0.0.0.0", "::", ""):
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
-
-
-def find_site(app: Starlette) -> PreviewSite | None:
-    """The PreviewSite whose routes `app` serves (create_app builds it from preview_routes)."""
-    for route in app.routes:
-        owner = getattr(getattr(route, "endpoint", None), "__self__", None)
-        if isinstance(owner, PreviewSite):
-            return owner
-    return None
-
-
-def attach_live(app: Starlette) -> None:
-    """Run the preview's watcher in `app`'s lifespan, around whatever lifespan it already has."""
-    site = find_site(app)
-    if site is None:
-        return
-    previous = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(target: Any) -> AsyncIterator[Any]:
-        async with previous(target) as state, site.running():
-            yield state
-
-    app.router.lifespan_context = lifespan

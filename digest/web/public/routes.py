@@ -1,4 +1,4 @@
-"""The public part of the app, what `digest serve` exposes: unsubscribe, the provider's event
+"""The public site's routes, what `digest serve` exposes: unsubscribe, the provider's event
 webhook, the archive of past editions and a health check for the proxy."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from starlette.routing import BaseRoute, Route
 
 from digest.archive import connect
 from digest.settings import Settings
-from digest.web.archive import list_editions, web_version
-from digest.web.db_calls import Writer
-from digest.web.newsletter_names import NewsletterNames
-from digest.web.public_pages import render_page
-from digest.web.unsubscribe import unsubscribe_routes
-from digest.web.webhooks import webhook_routes
+from digest.web.public.archive import list_editions, web_version
+from digest.web.public.db_calls import Writer
+from digest.web.public.newsletter_names import NewsletterNames
+from digest.web.public.pages import render_page
+from digest.web.public.unsubscribe import unsubscribe_routes
+from digest.web.public.webhooks import webhook_routes
 
 log = logging.getLogger("digest.web")
 
@@ -35,8 +35,7 @@ WEB_VERSION_HEADERS = {
 
 
 def public_routes(settings: Settings, *, announce: bool = True) -> list[BaseRoute]:
-    """The public endpoints; `announce` logs how the webhook is set up (`digest serve` does,
-    the editor's preview, where the webhook is of no use, does not)."""
+    """The public endpoints; `announce` logs how the webhook is set up."""
     engine = connect(settings.database)
     writer = Writer(engine)  # one write queue for unsubscribes and webhook events alike
     names = NewsletterNames(settings.subscribers_dir)
@@ -61,7 +60,7 @@ def public_routes(settings: Settings, *, announce: bool = True) -> list[BaseRout
         ]
         return render_page(
             "archive_index.html",
-            headers={"Cache-Control": "public, max-age=60"},
+            response_headers={"Cache-Control": "public, max-age=60"},
             publisher=settings.publisher_name,
             editions=listed,
         )
@@ -79,7 +78,7 @@ def public_routes(settings: Settings, *, announce: bool = True) -> list[BaseRout
     async def unsubscribe_help(request: Request) -> Response:
         return render_page(
             "unsubscribe_help.html",
-            headers={"Cache-Control": "public, max-age=3600"},
+            response_headers={"Cache-Control": "public, max-age=3600"},
             publisher=settings.publisher_name,
             archive_path=request.url_for("archive").path,
         )

@@ -1,0 +1,28 @@
+"""The preview as an ASGI app: the editor's pages only, live reload running with it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+
+from digest.settings import Settings
+from digest.web.preview.site import PreviewSite
+
+
+def create_app(settings: Settings, *, live: bool = True) -> Starlette:
+    """The preview app; with `live`, its lifespan watches inputs and outputs (`digest preview`).
+    The site is `app.state.site`."""
+    site = PreviewSite(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        async with site.running():
+            yield
+
+    app = Starlette(routes=site.routes(), lifespan=lifespan if live else None)
+    app.state.settings = settings
+    app.state.site = site
+    return app
