@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from digest.build import BuildResult, build_editions
 from digest.cli.app import app
-from digest.cli.common import console, load_settings, user_errors
-from digest.settings import Settings
+from digest.cli.common import console, escape, load_settings, user_errors
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from digest.build import BuildResult
+    from digest.settings import Settings
 
 
 @app.command("build")
@@ -64,11 +67,15 @@ def build_command(
 
 def run_build(settings: Settings, **options: object) -> BuildResult:
     """The library call, kept apart so other commands (and `--open`) can reuse it."""
+    from digest.build import build_editions
+
     return build_editions(settings, **options)  # type: ignore[arg-type]
 
 
 def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
     """The closing table: newsletter, articles, size, warnings; then where the files are."""
+    from rich.table import Table
+
     table = Table(title=f"Edition {result.window.id} · {result.window.label}",
                   title_justify="left", show_lines=False)
     table.add_column("newsletter")
@@ -85,7 +92,7 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
         size = f"{item.html_bytes / 1024:.1f} KB"
         if item.html_bytes > warn_at:
             size = f"[yellow]{size}[/]"
-        notes = "\n".join(_escape(w) for w in item.warnings) or "[green]none[/]"
+        notes = "\n".join(escape(w) for w in item.warnings) or "[green]none[/]"
         table.add_row(item.slug, count, size, notes)
     out.print(table)
     if result.built:
@@ -94,9 +101,3 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
         out.print("Preview them with [bold]digest preview[/].")
     else:
         out.print("[yellow]Nothing built:[/] no newsletter had articles in the window.")
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

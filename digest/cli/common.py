@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 from digest.errors import DigestError
-from digest.settings import Settings
+
+if TYPE_CHECKING:
+    from digest.settings import Settings
 
 console = Console()
 err = Console(stderr=True)
@@ -22,6 +24,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from digest.settings import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -37,10 +43,11 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except DigestError as exc:
-        raise fail(_escape(str(exc))) from None
+        raise fail(escape(str(exc))) from None
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
+def escape(text: str) -> str:
+    """Rich markup escaped, so a user's text (a title, an address) prints as itself."""
+    from rich.markup import escape as rich_escape
 
-    return escape(text)
+    return rich_escape(text)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
 
 from digest.cli.app import app
 from digest.cli.common import console, load_settings
-from digest.settings import Settings, env_example
 
 
 @app.command("config")
@@ -18,6 +16,10 @@ def config_command(
     example: bool = typer.Option(False, "--env-example", help="Print a .env.example template."),
 ) -> None:
     """Show the effective settings (environment, .env and defaults), secrets masked."""
+    from rich.table import Table
+
+    from digest.settings import Settings, env_example
+
     if example:
         print(env_example(), end="")
         return

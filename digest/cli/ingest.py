@@ -6,23 +6,21 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
-from digest.archive import connect
-from digest.archive.articles import load_articles
 from digest.cli.app import app
 from digest.cli.common import console, err, load_settings, user_errors
 from digest.errors import DigestError
-from digest.ingest import IngestReport, SourceReport, ingest, sample_corpus
-from digest.ingest.dates import parse_bound
-from digest.models import Article, slugify
-from digest.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy import Engine
+
+    from digest.ingest import IngestReport, SourceReport
+    from digest.models import Article
+    from digest.settings import Settings
 
 
 @app.command("ingest")
@@ -47,6 +45,11 @@ def ingest_command(
 
     Exits 1 when any file or record was rejected; everything else is still saved.
     """
+    from rich.text import Text
+
+    from digest.archive import connect
+    from digest.ingest import ingest
+
     settings = load_settings()
     with user_errors():
         targets = list(sources or []) or [str(_sample())]
@@ -79,6 +82,13 @@ def articles_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per article, a line each."),
 ) -> None:
     """List what the archive holds, newest first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from digest.archive import connect
+    from digest.archive.articles import load_articles
+    from digest.models import slugify
+
     settings = load_settings()
     with user_errors():
         start = _bound(since, "--since", end=False)
@@ -113,6 +123,8 @@ def articles_command(
 
 
 def _sample() -> Path:
+    from digest.ingest import sample_corpus
+
     path = sample_corpus()
     if not path.is_dir():
         raise DigestError(
@@ -124,6 +136,10 @@ def _sample() -> Path:
 
 def _dry_run_engine(settings: Settings) -> Engine | None:
     """The archive to compare against, without creating one just for a dry run."""
+    from sqlalchemy.engine import make_url
+
+    from digest.archive import connect
+
     url = make_url(settings.database)
     database = url.database
     if (
@@ -139,6 +155,8 @@ def _dry_run_engine(settings: Settings) -> Engine | None:
 def _bound(text: str | None, option: str, *, end: bool) -> datetime | None:
     if text is None:
         return None
+    from digest.ingest.dates import parse_bound
+
     try:
         return parse_bound(text, end=end)
     except ValueError as exc:
@@ -154,6 +172,9 @@ def _print_json(article: Article) -> None:
 
 
 def _print_report(report: IngestReport, out: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     title = "Dry run: nothing was written" if report.dry_run else None
     table = Table("source", "format", "new", "updated", "unchanged", "rejected",
                   title=title, box=None)
@@ -177,6 +198,8 @@ def _print_report(report: IngestReport, out: Console) -> None:
 def _print_rejections(report: IngestReport, out: Console) -> None:
     if not report.rejections:
         return
+    from rich.text import Text
+
     out.print(Text(f"{len(report.rejections)} rejected:", style="bold red"))
     for error in report.rejections:
         location = f"{error.where}:{error.line}" if error.line is not None else error.where
@@ -194,6 +217,8 @@ def _short(name: str) -> str:
     """A source name relative to the sample corpus or the current folder, when it is inside."""
     if "://" in name:
         return name
+    from digest.ingest import sample_corpus
+
     path = Path(os.path.abspath(name))  # not resolve(): a symlink is shown as itself
     for base in (sample_corpus(), Path.cwd()):
         try:

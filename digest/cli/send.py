@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from digest.cli.app import app
-from digest.cli.common import console, err, fail, load_settings, user_errors
-from digest.send.backends import Retry
-from digest.send.runner import SendPlan, SendReport, plan_send, run_send
-from digest.send.testsend import send_test
-from digest.settings import Settings
+from digest.cli.common import console, err, escape, fail, load_settings, user_errors
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from digest.send.backends import Retry
+    from digest.send.runner import SendPlan, SendReport
+    from digest.settings import Settings
 
 
 @app.command("send")
@@ -54,6 +45,9 @@ def send_command(
     Safe to run again: only those not yet sent to get it. Exits 1 when anything failed or is in
     doubt.
     """
+    from digest.send.runner import plan_send
+    from digest.send.testsend import send_test
+
     settings = load_settings()
     with user_errors():
         if test:
@@ -101,13 +95,26 @@ def send_command(
         raise typer.Exit(1)
 
 
-class RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f}/s" if speed else "–/s", style="progress.data.speed")
-
-
 def _send_with_progress(settings: Settings, plan: SendPlan) -> SendReport:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    from digest.send.runner import run_send
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f}/s" if speed else "–/s", style="progress.data.speed")
+
     columns = (
         TextColumn("sending"),
         BarColumn(),

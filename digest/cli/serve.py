@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from digest.cli.app import app
-from digest.cli.common import console, load_settings, user_errors
+from digest.cli.common import console, escape, load_settings, user_errors
 
 
 @app.command()
@@ -22,8 +22,6 @@ def serve(
 
     Binds 127.0.0.1 by default. Put a reverse proxy (TLS) in front, set DIGEST_BASE_URL to the public address it serves and DIGEST_SERVE_FORWARDED_ALLOW_IPS to the proxy's address (README: "Running behind a reverse proxy").
     """  # noqa: E501  (one line: Typer keeps a docstring's line breaks)
-    from rich.markup import escape
-
     from digest.web.public.server import serve as run_server
     from digest.web.public.webhooks import webhook_mode
 

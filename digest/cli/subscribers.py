@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from digest.archive import connect
-from digest.cli.app import app
-from digest.cli.common import console, err, fail, load_settings, user_errors
-from digest.subscribers import (
-    EVERY,
-    BadAddress,
-    count_subscribers,
-    list_subscribers,
-    normalise_email,
-    resubscribe,
-    sync_subscribers,
-    unsubscribe,
-)
+from digest.cli.app import App, app
+from digest.cli.common import console, err, escape, fail, load_settings, user_errors
 
-subscribers_app = typer.Typer(
+subscribers_app = App(
     help="Subscriber lists (subscribers/SLUG.csv) and suppressions.", no_args_is_help=True
 )
 app.add_typer(subscribers_app, name="subscribers")
@@ -33,6 +20,9 @@ def sync_command(
     ),
 ) -> None:
     """Load subscribers/SLUG.csv into the database. Suppressed addresses stay suppressed."""
+    from digest.archive import connect
+    from digest.subscribers import sync_subscribers
+
     settings = load_settings()
     with user_errors():
         reports = sync_subscribers(connect(settings.database), settings.subscribers_dir, newsletter)
@@ -60,6 +50,11 @@ def list_command(
     newsletter: str = typer.Argument(None, help="Slug of the list; all lists when omitted."),
 ) -> None:
     """Every subscriber with their status (active, removed, suppressed and why)."""
+    from rich.table import Table
+
+    from digest.archive import connect
+    from digest.subscribers import list_subscribers
+
     settings = load_settings()
     with user_errors():
         rows = list(list_subscribers(connect(settings.database), newsletter))
@@ -74,6 +69,11 @@ def count_command(
     newsletter: str = typer.Argument(None, help="Slug of the list; all lists when omitted."),
 ) -> None:
     """How many are on each list, suppressed, removed, and so would receive a send."""
+    from rich.table import Table
+
+    from digest.archive import connect
+    from digest.subscribers import count_subscribers
+
     settings = load_settings()
     with user_errors():
         counts = count_subscribers(connect(settings.database), newsletter)
@@ -93,6 +93,9 @@ def unsubscribe_command(
     ),
 ) -> None:
     """Suppress an address: no CSV sync can put it back; only `resubscribe` lifts it."""
+    from digest.archive import connect
+    from digest.subscribers import unsubscribe
+
     settings = load_settings()
     with user_errors():
         address = _address(email)
@@ -106,10 +109,13 @@ def unsubscribe_command(
 def resubscribe_command(
     email: str = typer.Argument(..., help="The address to mail again."),
     newsletter: str = typer.Option(
-        ..., "--newsletter", "-n", help=f"The newsletter ('{EVERY}' lifts a suppression for all)."
+        ..., "--newsletter", "-n", help="The newsletter ('*' lifts a suppression for all).",
     ),
 ) -> None:
     """Lift a suppression on purpose (the address must still be in the newsletter's CSV)."""
+    from digest.archive import connect
+    from digest.subscribers import EVERY, resubscribe
+
     settings = load_settings()
     with user_errors():
         result = resubscribe(connect(settings.database), _address(email), newsletter)
@@ -130,6 +136,8 @@ def resubscribe_command(
 
 
 def _address(raw: str) -> str:
+    from digest.subscribers import BadAddress, normalise_email
+
     try:
         return normalise_email(raw)
     except BadAddress as exc:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-import httpx
-
 from digest import __version__
 from digest.errors import InputError
 from digest.ingest.registry import Source
@@ -118,6 +116,8 @@ def load(path: Path, name: str) -> Source | InputError:
 
 def fetch(url: str, timeout: float) -> Source | InputError:
     """GET a feed (or any source) over http(s); an InputError naming the URL and the reason."""
+    import httpx  # here: importing it costs more than reading most local files
+
     headers = {"User-Agent": f"digest/{__version__} (newsletter digest builder)"}
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=True, headers=headers)

@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
-
 from digest.errors import InputError
 from digest.ingest.dates import DATE_FORMATS
 from digest.ingest.html import html_blocks, html_text, text_blocks
@@ -36,6 +34,8 @@ class FeedReader(Reader):
         return bool(_ROOT.search(head[:2048]))
 
     def read(self, source: Source) -> Iterator[ReadResult]:
+        import feedparser  # here: its import costs more than most ingests of local files
+
         parsed = feedparser.parse(source.data, sanitize_html=False, resolve_relative_uris=False)
         if not parsed.get("version"):
             yield _not_a_feed(parsed, source)

@@ -1,0 +1,98 @@
+"""Start-up stays light: a command imports only what it needs (the rule in digest/cli/__init__.py).
+
+`digest CMD --help` runs in a fresh interpreter for every command, found by walking the CLI (a
+new command is covered without being listed here); what it imported beyond a bare interpreter
+must be Typer, Rich and the CLI's own modules. Then a few commands really run, and must leave
+out the heavy libraries they do not use.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest.cli.app import command_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# What a help page may import besides digest.cli and digest.errors: Typer (and what it needs), Rich.
+HELP_PACKAGES = {"typer", "rich", "shellingham", "annotated_doc", "typing_extensions", "colorama"}
+
+# Libraries that cost start-up time; a command that does not use one must not import it.
+HEAVY = {
+    "sqlalchemy", "psycopg", "pydantic", "pydantic_settings", "premailer", "cssutils", "lxml",
+    "jinja2", "mjml", "html2text", "pysbd", "feedparser", "httpx", "yaml", "email_validator",
+    "starlette", "uvicorn", "watchfiles", "sendgrid", "cryptography", "markdown_it", "pygments",
+}
+
+PROBE = """
+import json, os, sys
+baseline = set(sys.modules)
+args = json.loads(sys.argv[1])
+sys.argv = ["digest", *args]
+real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
+from digest.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+real_stdout.write(json.dumps(sorted(set(sys.modules) - baseline)))
+"""
+
+
+def imported_by(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> set[str]:
+    """The modules `digest ARGS` imported, in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        capture_output=True, text=True, cwd=cwd, env=env, timeout=120, check=True,
+    )
+    return set(json.loads(done.stdout))
+
+
+def test_the_walk_finds_every_command() -> None:
+    paths = command_paths()
+    assert ("build",) in paths and ("subscribers", "sync") in paths
+    assert len(paths) >= 14
+
+
+@pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "digest")
+def test_help_imports_only_typer_rich_and_the_cli(path: tuple[str, ...], tmp_path: Path) -> None:
+    modules = imported_by([*path, "--help"], tmp_path)
+    packages = {name.split(".")[0] for name in modules}
+    third_party = {p for p in packages - set(sys.stdlib_module_names) if not p.startswith("_")}
+    assert third_party - HELP_PACKAGES - {"digest"} == set(), (
+        "a command module imports a library at module level; import it inside the command "
+        "(digest/cli/__init__.py says how)"
+    )
+    ours = {m for m in modules if m.startswith("digest.")}
+    assert {m for m in ours if not m.startswith("digest.cli.")} <= {"digest.cli", "digest.errors"}
+
+
+def heavy(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules} & HEAVY
+
+
+@pytest.mark.parametrize(
+    ("args", "uses"),
+    [
+        (["config", "--env-example"], {"pydantic", "pydantic_settings"}),
+        (["articles"], {"pydantic", "pydantic_settings", "sqlalchemy"}),
+        (["subscribers", "count"], {"pydantic", "pydantic_settings", "sqlalchemy",
+                                    "email_validator"}),
+        (["ingest", "--dry-run", "note.md"], {"pydantic", "pydantic_settings", "sqlalchemy",
+                                              "yaml"}),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_command_imports_only_the_libraries_it_uses(
+    args: list[str], uses: set[str], tmp_path: Path
+) -> None:
+    (tmp_path / "note.md").write_text(
+        "---\ntitle: A note\npublished: 2026-11-16\ntags: [antitrust]\n---\nOne paragraph.\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DIGEST_DATA_DIR": str(tmp_path / "data")}
+    assert heavy(imported_by(args, tmp_path, env)) <= uses
