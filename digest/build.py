@@ -9,7 +9,7 @@ failure never leaves a half-written edition. Same archive, settings and template
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,7 +48,8 @@ from digest.render import (
 from digest.render.context import article_url
 from digest.render.templates import template_env
 from digest.settings import Settings
-from digest.summarise import Summary, split_sentences, summarise
+from digest.summarise import Summary, get_summariser, split_sentences, standfirst_summary, summarise
+from digest.summarise.model import Usage
 from digest.taxonomy import load_taxonomy
 
 # Articles this close outside the window are reported as "outside the window" when they match.
@@ -74,6 +75,7 @@ class BuildResult:
     edition_dir: Path
     newsletters: list[NewsletterResult]
     timings: Timings
+    model_usage: Usage | None = None  # what the model backend cost, when it is the one used
 
     @property
     def built(self) -> list[NewsletterResult]:
@@ -96,8 +98,10 @@ def build_editions(
     preheader: str | None = None,
     now: datetime | None = None,
     engine: Engine | None = None,
+    refresh_summaries: bool = False,
 ) -> BuildResult:
-    """Build the edition for one window; the library call behind `digest build`."""
+    """Build the edition for one window; the library call behind `digest build`.
+    `refresh_summaries` asks the model again rather than using its cached answers."""
     timings = Timings()
     started = timings.mark()
     subscribers = Path(settings.subscribers_dir)
@@ -129,23 +133,27 @@ def build_editions(
     timings.add("curate", started)
 
     env = template_env(str(settings.templates_dir) if settings.templates_dir else None)
-    summaries = _Summaries(settings, timings)
     results: list[NewsletterResult] = []
     outputs: dict[str, dict[str, bytes]] = {}
-    for selection in selections:
-        newsletter = selection.newsletter
-        if not selection.picks and not quiet_week:
-            results.append(NewsletterResult(newsletter.slug, newsletter.title, "empty",
-                                            warnings=["nothing in the window: not built"]))
-            continue
-        view_url = f"{settings.base_url.rstrip('/')}/archive/{window.id}/{newsletter.slug}"
-        fitted, warnings = _render(selection, plan.for_newsletter(newsletter.slug), view_url,
-                                   settings, env, summaries, timings)
-        started = timings.mark()
-        outputs[newsletter.slug] = _files(fitted, selection, warnings, view_url, settings)
-        timings.add("write", started)
-        results.append(_result(newsletter, fitted, warnings,
-                               "built" if selection.picks else "quiet"))
+    with _Summaries(settings, timings, engine, refresh_summaries) as summaries:
+        summaries.prefetch(
+            (p.article, s.newsletter.summary_words or settings.summary_words)
+            for s in selections for p in s.picks
+            if p.article.id not in plan.for_newsletter(s.newsletter.slug).summaries)
+        for selection in selections:
+            newsletter = selection.newsletter
+            if not selection.picks and not quiet_week:
+                results.append(NewsletterResult(newsletter.slug, newsletter.title, "empty",
+                                                warnings=["nothing in the window: not built"]))
+                continue
+            view_url = f"{settings.base_url.rstrip('/')}/archive/{window.id}/{newsletter.slug}"
+            fitted, warnings = _render(selection, plan.for_newsletter(newsletter.slug), view_url,
+                                       settings, env, summaries, timings)
+            started = timings.mark()
+            outputs[newsletter.slug] = _files(fitted, selection, warnings, view_url, settings)
+            timings.add("write", started)
+            results.append(_result(newsletter, fitted, warnings,
+                                   "built" if selection.picks else "quiet"))
 
     started = timings.mark()
     root = Path(out_dir or settings.out_dir)
@@ -162,7 +170,7 @@ def build_editions(
                 r.path = edition_dir / r.slug
     timings.add("write", started)
     return BuildResult(window=window, edition_dir=edition_dir, newsletters=results,
-                       timings=timings)
+                       timings=timings, model_usage=summaries.usage)
 
 
 def _render(selection: Selection, overrides: Overrides, view_url: str, settings: Settings,
@@ -188,18 +196,40 @@ def _render(selection: Selection, overrides: Overrides, view_url: str, settings:
         shorten=lambda entry, budget: summary_of(entry.pick, budget),
     )
     warnings = [*selection.warnings, *fitted.warnings]
+    warnings += _set_aside(fitted.entries)
     if not selection.picks:
         warnings.insert(0, "nothing in the window: quiet-week email")
     return fitted, warnings
 
 
 class _Summaries:
-    """Summaries by (article, budget), shared across newsletters; editors' own win."""
+    """Summaries by (article, budget), shared across newsletters; editors' own win. The backend
+    is opened once per build (the model one holds a connection pool and counts its cost)."""
 
-    def __init__(self, settings: Settings, timings: Timings) -> None:
-        self._backend = settings.summariser
+    def __init__(self, settings: Settings, timings: Timings, engine: Engine,
+                 refresh: bool) -> None:
+        self._backend = get_summariser(settings.summariser, settings=settings, engine=engine,
+                                       refresh=refresh)
         self._timings = timings
         self._cache: dict[tuple[str, int], Summary] = {}
+        self.usage: Usage | None = getattr(self._backend, "usage", None)
+
+    def __enter__(self) -> _Summaries:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        close = getattr(self._backend, "close", None)
+        if close is not None:
+            close()
+
+    def prefetch(self, wanted: Iterable[tuple[Article, int]]) -> None:
+        """Hand a backend that works in bulk (the model's) everything it will be asked for."""
+        prefetch = getattr(self._backend, "prefetch", None)
+        if prefetch is None:
+            return
+        started = self._timings.mark()
+        prefetch([(a, w) for a, w in wanted if standfirst_summary(a, w) is None])
+        self._timings.add("summarise", started)
 
     def get(self, article: Article, words: int, written: dict[str, str]) -> Summary:
         if article.id in written:
@@ -212,6 +242,17 @@ class _Summaries:
             self._cache[key] = summarise(article, max_words=words, backend=self._backend)
             self._timings.add("summarise", started)
         return self._cache[key]
+
+
+def _set_aside(entries: Sequence[Entry]) -> list[str]:
+    """A warning per model summary the guard (or the budget) turned down."""
+    warnings = []
+    for entry in entries:
+        verdict = getattr(entry.summary, "model", None)
+        if verdict is not None and not verdict.accepted:
+            warnings.append(f"{entry.pick.article.id}: the model's summary was set aside "
+                            f"({verdict.detail}); the {entry.summary.method} one is used")
+    return warnings
 
 
 def _week_from_plan(plan: EditionPlan, week: str | None, since: object,

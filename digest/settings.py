@@ -49,7 +49,20 @@ class Settings(BaseSettings):
     summary_words: int = Field(60, ge=10)
     """Default word budget of an article's summary (a newsletter may set its own)."""
     summariser: str = "extractive"
-    """Summariser backend used when an article has no usable standfirst."""
+    """Summariser backend when an article has no usable standfirst: extractive, lead or model."""
+    # The model backend (DIGEST_SUMMARISER=model): nothing is sent unless it is chosen.
+    model_url: str = ""
+    """Base URL of an OpenAI-compatible API, such as https://api.openai.com/v1 (no default)."""
+    model_name: str = ""
+    """Model to ask for summaries (as the API names it)."""
+    model_api_key: SecretStr = SecretStr("")
+    """API key sent as a bearer token (secret); empty sends none (local servers)."""
+    model_timeout: float = Field(60.0, gt=0)
+    """Seconds to wait for one model answer before trying again or giving up."""
+    model_retries: int = Field(2, ge=0, le=10)
+    """Retries of a model request after a 429, 5xx, timeout or dropped connection."""
+    model_concurrency: int = Field(4, ge=1, le=64)
+    """Model requests in flight at once during a build."""
     size_warn_kb: float = 90.0
     """Warn when an email's inlined HTML passes this many KB."""
     size_limit_kb: float = 100.0

@@ -98,3 +98,22 @@ provider_events = Table(
     Column("delivery_id", Integer),  # deliveries.id it was matched to, when found in the ledger
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
+
+# Model-written summaries (DIGEST_SUMMARISER=model), so a rebuild gives the same bytes and costs
+# nothing. The model's raw answer is kept even when the guard rejects it: the verdict is worked
+# out again from it, the same way, on every build.
+model_summaries = Table(
+    "model_summaries",
+    metadata,
+    Column("article_hash", String(64), primary_key=True),  # of the text the model was shown
+    Column("prompt_version", String(40), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("max_words", Integer, primary_key=True),
+    Column("article_id", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("finish_reason", String(40)),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

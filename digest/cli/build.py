@@ -47,6 +47,9 @@ def build_command(
         None, "--preheader", help="Preheader (preview text) for every newsletter built."),
     open_preview: bool = typer.Option(
         False, "--open", help="Then serve the preview of this edition and open the browser."),
+    refresh_summaries: bool = typer.Option(
+        False, "--refresh-summaries", help="With DIGEST_SUMMARISER=model: ask the model again "
+        "instead of reusing its cached summaries (costs tokens; the new answers are cached)."),
 ) -> None:
     """Pick, summarise and render each newsletter's articles into OUT/EDITION/SLUG/."""
     settings = load_settings()
@@ -54,7 +57,8 @@ def build_command(
         result = run_build(settings, week=week, since=since, until=until,
                            newsletters=newsletter, out_dir=out, quiet_week=quiet_week,
                            edition_file=edition_file, pins=pin or [], drops=drop or [],
-                           subject=subject, preheader=preheader)
+                           subject=subject, preheader=preheader,
+                           refresh_summaries=refresh_summaries)
     show_result(result, settings, console)
     if open_preview and result.built:
         from digest.web.preview.server import serve_preview
@@ -95,6 +99,10 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
         notes = "\n".join(escape(w) for w in item.warnings) or "[green]none[/]"
         table.add_row(item.slug, count, size, notes)
     out.print(table)
+    if result.model_usage is not None:
+        usage = result.model_usage
+        style = "yellow" if usage.failed or usage.set_aside else "green"
+        out.print(f"[{style}]{_escape(usage.describe())}[/]", highlight=False, soft_wrap=True)
     if result.built:
         out.print(f"Wrote {len(result.built)} newsletter(s) to [bold]{result.edition_dir}[/] "
                   "(email.html, email.txt, email.mjml, manifest.json each).", highlight=False)

@@ -46,7 +46,7 @@ def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url
     articles = []
     for entry in sorted(fitted.entries, key=lambda e: e.pick.rank):
         pick, article, summary = entry.pick, entry.pick.article, entry.summary
-        articles.append({
+        item = {
             "id": article.id,
             "title": article.title,
             "url": url_of(pick),
@@ -63,7 +63,11 @@ def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url
             "summary": summary.text,
             "summary_method": summary.method,
             "summary_words": summary.words,
-        })
+        }
+        verdict = getattr(summary, "model", None)
+        if verdict is not None:  # only when a model was asked: default builds are unchanged
+            item["summary_model"] = verdict.to_dict()
+        articles.append(item)
     more = [{"id": e.pick.article.id, "title": e.pick.article.title, "url": url_of(e.pick),
              "rank": e.pick.rank, "reason": "moved to 'More this week' to fit the size budget"}
             for e in fitted.more]
