@@ -102,7 +102,7 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
     if result.model_usage is not None:
         usage = result.model_usage
         style = "yellow" if usage.failed or usage.set_aside else "green"
-        out.print(f"[{style}]{_escape(usage.describe())}[/]", highlight=False, soft_wrap=True)
+        out.print(f"[{style}]{escape(usage.describe())}[/]", highlight=False, soft_wrap=True)
     if result.built:
         out.print(f"Wrote {len(result.built)} newsletter(s) to [bold]{result.edition_dir}[/] "
                   "(email.html, email.txt, email.mjml, manifest.json each).", highlight=False)

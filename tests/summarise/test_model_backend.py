@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -243,3 +245,10 @@ def test_no_request_without_the_model_backend(server: ModelServer, tmp_path: Pat
     assert summariser.summarise(article(), 40).method == "extractive"
     assert server.requests == []
     connect(settings.database)  # nothing else to close: the extractive backend holds nothing
+
+
+def test_a_build_without_the_model_does_not_load_httpx() -> None:
+    probe = "import sys, digest.build; print('httpx' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "False"

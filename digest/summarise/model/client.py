@@ -15,9 +15,10 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # imported when a client is made: a build without the model never loads httpx
+    import httpx
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_WAIT = 30.0  # never sleep longer than this for one Retry-After
@@ -44,6 +45,8 @@ class Completion:
 class ChatClient:
     def __init__(self, url: str, model: str, *, api_key: str = "", timeout: float = 60.0,
                  retries: int = 2, concurrency: int = 4, backoff: float = 1.0) -> None:
+        import httpx
+
         self.endpoint = _endpoint(url)
         self.model = model
         self.concurrency = concurrency
@@ -60,6 +63,8 @@ class ChatClient:
         self._http.close()
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int) -> Completion:
+        import httpx
+
         body = {"model": self.model, "messages": messages, "temperature": 0,
                 "max_tokens": max_tokens}
         started = time.monotonic()
