@@ -60,8 +60,7 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _QUOTES = re.compile(r"“([^”]+)”|\"([^\"]+)\"|‘([^’]+)’(?!\w)|(?<!\w)'([^']+)'(?!\w)")
-_CAPITALISED = re.compile(r"\b[A-Z][\w]*(?:[-&.’'][A-Za-z0-9]+)*")
-_WORD = re.compile(r"[a-z0-9]+(?:[-&.’'][a-z0-9]+)*")
+_WORDS = re.compile(r"[^\W_]+(?:[-&.’'][^\W_]+)*")  # letters of any script, digits
 _POSSESSIVE = re.compile(r"['’]s$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“‘(]\s*)$")
 # Capitalised for courtesy or for starting a sentence, not facts of the story.
@@ -199,7 +198,9 @@ def _names(text: str, taken: list[tuple[int, int]]) -> Iterator[Fact]:
     shown as the whole run). A word inside a date or an amount ("March", "EUR") is not one, nor
     a courtesy title, nor a function word capitalised because it starts a sentence."""
     run: list[tuple[str, int, int]] = []
-    for m in _CAPITALISED.finditer(text):
+    for m in _WORDS.finditer(text):
+        if not m.group(0)[0].isupper():
+            continue
         word = _POSSESSIVE.sub("", m.group(0)).rstrip(".")
         lower = word.lower()
         at_start = m.start() == 0 or bool(_SENTENCE_START.search(text[:m.start()][-3:]))
@@ -231,7 +232,7 @@ class _Known:
             self.keys.add(fact.key)
             if fact.kind in ("money", "percent", "number"):
                 self.values.add(fact.key[-1])
-        words = {_POSSESSIVE.sub("", w) for w in _WORD.findall(plain.lower())}
+        words = {_POSSESSIVE.sub("", w) for w in _WORDS.findall(plain.lower())}
         words |= {part for w in words for part in re.split(r"[-&.’']", w) if part}
         self.words = {stem(w) for w in words}
         self.text = " " + " ".join(_words(plain)) + " "
@@ -253,7 +254,7 @@ def _plain(text: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("’", "'"))
+    return _WORDS.findall(text.lower().replace("’", "'"))
 
 
 def _month(name: str) -> int | None:
