@@ -186,7 +186,7 @@ def _knapsack(
 
 
 def summarise_sentences(text_or_paragraphs: str | Iterable[str], k: int = 3) -> list[str]:
-    """The k most central sentences in article order (fixed-k setting, used by the bench).
+    """The k most central sentences in article order (the fixed-k setting).
     A string is read as paragraphs separated by newlines."""
     if isinstance(text_or_paragraphs, str):
         text_or_paragraphs = text_or_paragraphs.splitlines()

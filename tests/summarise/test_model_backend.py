@@ -230,6 +230,24 @@ def test_the_backend_says_which_settings_it_needs(tmp_path: Path, unset: dict,
     assert "DIGEST_SUMMARISER=extractive" in (info.value.hint or "")
 
 
+def test_a_model_url_that_is_not_http_is_refused(tmp_path: Path) -> None:
+    settings = Settings(summariser="model", model_url="api.openai.com/v1", model_name="m",
+                        database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    with pytest.raises(DigestError, match="DIGEST_MODEL_URL must be an http\\(s\\) URL"):
+        get_summariser("model", settings=settings)
+
+
+def test_a_server_that_is_not_there_is_asked_once(tmp_path: Path) -> None:
+    settings = Settings(summariser="model", model_url="http://127.0.0.1:9/v1", model_name="m",
+                        model_retries=0, database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    model = backend(settings)
+    first, second = (model.summarise(article(n), 40) for n in (1, 2))
+    assert first.method == second.method == "extractive"
+    assert first.model is not None and first.model.detail.startswith(
+        "no answer: cannot reach http://127.0.0.1:9/v1/chat/completions")
+    assert second.model == first.model
+
+
 def test_the_prompt_version_moves_with_the_prompt() -> None:
     """Edit the prompt, bump PROMPT_VERSION (cached answers are keyed by it), update this."""
     sample = article()

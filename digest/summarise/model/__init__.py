@@ -88,12 +88,17 @@ class ModelSummariser:
                      "https://api.openai.com/v1) and DIGEST_MODEL_NAME to a model it serves "
                      "(DIGEST_MODEL_API_KEY too if it wants one), or set "
                      "DIGEST_SUMMARISER=extractive.")
+        url = settings.model_url.strip()
+        if not url.lower().startswith(("http://", "https://")):
+            raise DigestError(f"DIGEST_MODEL_URL must be an http(s) URL, got {url!r}",
+                              hint="For example https://api.openai.com/v1 or "
+                                   "http://127.0.0.1:8080/v1 for a local server.")
         if engine is None:
             from digest.archive import connect
 
             engine = connect(settings.database)
         client = ChatClient(
-            settings.model_url.strip(), settings.model_name.strip(),
+            url, settings.model_name.strip(),
             api_key=settings.model_api_key.get_secret_value(), timeout=settings.model_timeout,
             retries=settings.model_retries, concurrency=settings.model_concurrency)
         return cls(client, AnswerCache(engine), refresh=refresh)
