@@ -13,6 +13,7 @@ from digest.models import Article, Block
 from digest.summarise import summarise
 from digest.summarise.extractive import body_sentences, pack, select_within
 from digest.summarise.text import word_count
+from tests.summarise.test_summarise import sentence_indices
 
 # Plain words (no abbreviations such as "no" or "st", so every full stop ends a sentence).
 WORDS = ["bridge", "council", "vote", "river", "budget", "plan", "residents", "mayor",
@@ -31,21 +32,6 @@ def article_of(paragraphs: list[str], standfirst: str | None = None) -> Article:
                    body=[Block("paragraph", p) for p in paragraphs])
 
 
-def indices_in(text: str, sentences: list[str]) -> list[int]:
-    """Where each summary sentence sits in the article, in order; fails on anything else."""
-    found, start = [], 0
-    while text:
-        for i in range(start, len(sentences)):
-            if text == sentences[i] or text.startswith(sentences[i] + " "):
-                found.append(i)
-                text = text[len(sentences[i]):].lstrip()
-                start = i + 1
-                break
-        else:
-            raise AssertionError(f"not whole article sentences in order: {text!r}")
-    return found
-
-
 @settings(max_examples=150, deadline=None)
 @given(paragraphs=st.lists(paragraph, min_size=1, max_size=10),
        budget=st.integers(min_value=1, max_value=90),
@@ -55,7 +41,7 @@ def test_summaries_are_whole_sentences_within_budget(paragraphs: list[str], budg
     sentences = body_sentences(paragraphs)
     summary = summarise(article_of(paragraphs), max_words=budget, backend=backend)
     assert summary.text.strip()
-    chosen = indices_in(summary.text, sentences)
+    chosen = sentence_indices(summary.text, sentences)
     assert summary.sentences == len(chosen) >= 1
     assert summary.words == word_count(summary.text)
     if summary.words > budget:  # the documented fallback: one sentence, the shortest, flagged

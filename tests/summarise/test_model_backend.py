@@ -23,6 +23,7 @@ from digest.models import Article, Block
 from digest.settings import Settings
 from digest.summarise import ModelSummariser, get_summariser, summarise
 from digest.summarise.model import prompt
+from tests.support import wait_until
 from tests.support.model_server import API_KEY, MODEL, ModelServer, Reply
 
 BODY = [
@@ -196,7 +197,7 @@ def test_prefetch_keeps_to_the_concurrency_limit(server: ModelServer, tmp_path: 
     model = backend(model_settings(server, tmp_path, model_concurrency=2))
     work = threading.Thread(target=model.prefetch, args=([(article(n), 40) for n in range(5)],))
     work.start()
-    server.wait_until(lambda: server.in_flight == 2)
+    wait_until(lambda: server.in_flight == 2, what="the model test server")
     assert len(server.requests) == 2  # the other three wait for a slot
     server.release()
     work.join(30)

@@ -19,9 +19,7 @@ import contextlib
 import json
 import socket
 import threading
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -98,13 +96,6 @@ class ModelServer:
 
     def release(self) -> None:
         self._release.set()
-
-    def wait_until(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the model test server never got there")
-            time.sleep(0.01)
 
     def __enter__(self) -> ModelServer:
         threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()

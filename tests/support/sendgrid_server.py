@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support import wait_until
+
 API_KEY = "SG.test-key"
 RESERVED_HEADERS = {
     "x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type",
@@ -111,11 +113,7 @@ class SendGridServer:
         self._release.set()
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the SendGrid test server never got there")
-            time.sleep(0.01)
+        wait_until(condition, timeout, "the SendGrid test server")
 
     def start(self) -> SendGridServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
