@@ -47,14 +47,20 @@ def build_command(
         None, "--preheader", help="Preheader (preview text) for every newsletter built."),
     open_preview: bool = typer.Option(
         False, "--open", help="Then serve the preview of this edition and open the browser."),
+    correction: bool = typer.Option(
+        False, "--correction", help="Build newsletters already sent again, as a correction: "
+        "a new edition (2026-W47-r2) with a ledger of its own; the sent one stays as it was."),
 ) -> None:
-    """Pick, summarise and render each newsletter's articles into OUT/EDITION/SLUG/."""
+    """Pick, summarise and render each newsletter's articles into OUT/EDITION/SLUG/.
+
+    A newsletter already sent is frozen: building it again is refused (--correction builds a
+    correction instead)."""
     settings = load_settings()
     with user_errors():
         result = run_build(settings, week=week, since=since, until=until,
                            newsletters=newsletter, out_dir=out, quiet_week=quiet_week,
                            edition_file=edition_file, pins=pin or [], drops=drop or [],
-                           subject=subject, preheader=preheader)
+                           subject=subject, preheader=preheader, correction=correction)
     show_result(result, settings, console)
     if open_preview and result.built:
         from digest.web.preview.server import serve_preview
@@ -62,7 +68,7 @@ def build_command(
         if out is not None:
             settings = settings.model_copy(update={"out_dir": out})
         with user_errors():
-            serve_preview(settings, open_path=f"/preview/{result.window.id}")
+            serve_preview(settings, open_path=f"/preview/{result.edition}")
 
 
 def run_build(settings: Settings, **options: object) -> BuildResult:
@@ -76,7 +82,9 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
     """The closing table: newsletter, articles, size, warnings; then where the files are."""
     from rich.table import Table
 
-    table = Table(title=f"Edition {result.window.id} · {result.window.label}",
+    correction = (f" · a correction of {result.window.id}"
+                  if result.edition != result.window.id else "")
+    table = Table(title=f"Edition {result.edition} · {result.window.label}{correction}",
                   title_justify="left", show_lines=False)
     table.add_column("newsletter")
     table.add_column("articles", justify="right")
