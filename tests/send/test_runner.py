@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from digest.archive.schema import subscribers
 from digest.cli import app
+from digest.editions.lease import holding
 from digest.errors import DigestError
 from digest.send.backends.outbox import file_name
 from digest.send.ledger import Ledger
-from digest.editions.lease import holding
 from digest.send.message import Recipient
 from digest.send.retry import Pacer
 from digest.send.runner import plan_send, run_send
@@ -122,7 +122,7 @@ def test_a_second_send_of_the_same_edition_is_refused_while_one_runs(
 ) -> None:
     people(2)
     with holding(engine, EDITION, SLUG, "send", ttl=60), pytest.raises(
-        DigestError, match="a send \\(process .* on this machine"
+        DigestError, match=r"a send \(process .* on this machine"
     ):
         run_send(settings, EDITION, SLUG)
     assert run_send(settings, EDITION, SLUG).sent == 2  # free again afterwards
