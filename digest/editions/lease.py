@@ -98,8 +98,7 @@ class Lease:
                 conn.execute(delete(edition_leases).where(self._mine()))
         finally:
             if self._advisory is not None:
-                with contextlib.suppress(Exception):
-                    self._advisory.close()  # ends the session, and with it the advisory lock
+                _unlock(self._advisory, self.edition, self.newsletter)
 
     def _mine(self) -> Any:
         return and_(_key(self.edition, self.newsletter), edition_leases.c.holder == self.token)
@@ -196,9 +195,22 @@ def _try(engine: Engine, edition: str, newsletter: str, purpose: str,
         taken = False
     if not taken:
         if advisory is not None:
-            advisory.close()
+            _unlock(advisory, edition, newsletter)
         return None, _current(engine, edition, newsletter)
     return Lease(engine, edition, newsletter, token, ttl, advisory), None
+
+
+def _unlock(advisory: Connection, edition: str, newsletter: str) -> None:
+    """Give the advisory lock back. The connection returns to the pool, and a pooled session
+    would keep a lock it still held; if the unlock fails, the connection is thrown away."""
+    try:
+        advisory.execute(text("SELECT pg_advisory_unlock(:k)"),
+                         {"k": _advisory_key(edition, newsletter)})
+        advisory.commit()
+    except Exception:
+        advisory.invalidate()
+    finally:
+        advisory.close()
 
 
 def _current(engine: Engine, edition: str, newsletter: str) -> Holder | None:

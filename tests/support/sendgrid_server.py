@@ -51,6 +51,7 @@ class Action:
     message: str = ""
     delay: float = 0.0
     process: bool = False  # slow/hold: take (log) the batch before stalling?
+    answer: bool = False  # hold: once released, take the batch and answer 202 as usual
 
     @classmethod
     def ok(cls) -> Action:
@@ -96,9 +97,10 @@ class Action:
         return cls("cut")
 
     @classmethod
-    def hold(cls, *, process: bool = False) -> Action:
-        """Keep the request (and the sender) waiting until release(); processed first if asked."""
-        return cls("hold", process=process)
+    def hold(cls, *, process: bool = False, answer: bool = False) -> Action:
+        """Keep the request (and the sender) waiting until release(); processed first if asked.
+        With `answer`, once released the batch is taken and answered as usual."""
+        return cls("hold", process=process, answer=answer)
 
 
 class SendGridServer:
@@ -397,7 +399,11 @@ def _handler_for(server: SendGridServer) -> type[BaseHTTPRequestHandler]:
             if errors:
                 self._answer(400, _errors(errors))
                 return
-            if action.kind in ("slow", "hold", "disconnect"):
+            if action.kind == "hold" and action.answer:
+                with server._lock:
+                    server.held += 1
+                server._release.wait(120)
+            elif action.kind in ("slow", "hold", "disconnect"):
                 if action.process:
                     server.take(payload)
                     with server._lock:
