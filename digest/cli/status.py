@@ -57,7 +57,7 @@ def _show(s: NewsletterStatus) -> None:
     if s.runs:
         say("  runs")
         for run in s.runs:
-            outcome = run.outcome or "running (or died)"
+            outcome = run.outcome or "running"
             ended = _time(run.finished_at) if run.finished_at else "…"
             note = f": {run.note}" if run.note else ""
             say(f"    {run.id:<4} {run.backend:<9} {escape(run.host)} pid {run.pid:<8} "

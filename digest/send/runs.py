@@ -10,6 +10,8 @@ from sqlalchemy import Engine, insert, update
 from digest.archive.schema import send_runs
 from digest.editions.lease import HOST
 
+DIED = "it ended without saying so (killed, or a crash)"
+
 
 def start_run(engine: Engine, edition: str, newsletter: str, backend: str) -> int:
     """A new run; earlier runs of the same send that never finished died. Call holding the
@@ -20,7 +22,7 @@ def start_run(engine: Engine, edition: str, newsletter: str, backend: str) -> in
         conn.execute(
             update(send_runs).where(this, send_runs.c.finished_at.is_(None),
                                     send_runs.c.outcome.is_(None))
-            .values(outcome="died", note="it ended without saying so (killed, or a crash)")
+            .values(outcome="died", note=DIED)
         )
         result = conn.execute(
             insert(send_runs).values(edition=edition, newsletter=newsletter, backend=backend,

@@ -21,6 +21,7 @@ from digest.editions.lease import live_holders
 from digest.editions.states import DRAFT, aware, states_of
 from digest.errors import DigestError
 from digest.send.ledger import Ledger
+from digest.send.runs import DIED
 from digest.settings import Settings
 from digest.subscribers import receiving, whole_list_joins
 
@@ -128,7 +129,7 @@ def edition_status(settings: Settings, edition: str,
             suppressed=_suppressed(engine, slug),
             sending_now=senders.get(slug),
             in_doubt_csv=str(csv) if csv.exists() and counts.get("in_doubt") else None,
-            runs=_runs(engine, edition, slug),
+            runs=_runs(engine, edition, slug, running=slug in senders),
             batches=_batches(engine, edition, slug),
         ))
     return found
@@ -154,13 +155,18 @@ def _suppressed(engine: Engine, slug: str) -> int:
     return count_subscribers(engine, slug)[0].suppressed
 
 
-def _runs(engine: Engine, edition: str, slug: str) -> list[Run]:
+def _runs(engine: Engine, edition: str, slug: str, *, running: bool) -> list[Run]:
+    """The runs, oldest first; one that never ended while nobody holds the send lease died."""
     r = send_runs.c
     query = select(send_runs).where(r.edition == edition, r.newsletter == slug).order_by(r.id)
     with engine.connect() as conn:
-        return [Run(row.id, row.backend, row.host, row.pid, aware(row.started_at),
+        runs = [Run(row.id, row.backend, row.host, row.pid, aware(row.started_at),
                     aware(row.finished_at), row.outcome, row.note)
                 for row in conn.execute(query)]
+    for run in runs:
+        if run.outcome is None and not running:
+            run.outcome, run.note = "died", DIED
+    return runs
 
 
 def _batches(engine: Engine, edition: str, slug: str) -> list[Batch]:

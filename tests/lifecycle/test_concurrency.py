@@ -15,10 +15,11 @@ from sqlalchemy import Engine, func, select
 
 from digest.archive.articles import save_articles
 from digest.archive.schema import articles
+from digest.build import build_editions
 from digest.editions.lease import HOST
 from digest.models import Article
 from digest.settings import Settings
-from tests.lifecycle.conftest import WEEK, Cli, digest_process
+from tests.lifecycle.conftest import WEEK
 from tests.support.data import EDITION, SLUG
 
 People = Callable[..., list[str]]
@@ -31,7 +32,7 @@ def run(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def test_concurrent_builds_keep_each_others_work(
-    newsroom: Settings, cli: Cli, tmp_path: Path
+    newsroom: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     folder = newsroom.out_dir
     folder.mkdir(parents=True)
@@ -45,19 +46,29 @@ def test_concurrent_builds_keep_each_others_work(
     }
     for stage in stages.values():
         stage.mkdir()
+    letters = ("tech-brief", "markets", "everything")
     try:
-        for _ in range(3):
-            builds = [digest_process("build", "--week", WEEK, "-n", slug, cwd=tmp_path,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                      for slug in ("tech-brief", "markets", "everything")]
-            for process in builds:
-                code, output = run(process)
-                assert code == 0, output
-            index = json.loads((folder / WEEK / "index.json").read_text())
-            assert [n["slug"] for n in index["newsletters"]] == [
-                "tech-brief", "markets", "everything"]
-            assert all((folder / WEEK / s / "manifest.json").is_file()
-                       for s in ("tech-brief", "markets", "everything"))
+        # Three builds of one edition at once, each of one newsletter: each carries the others
+        # over, so none may swap in a folder made before another's swap.
+        start = threading.Barrier(len(letters))
+        problems: list[BaseException] = []
+
+        def build(slug: str) -> None:
+            start.wait()
+            try:
+                build_editions(newsroom, week=WEEK, newsletters=[slug], engine=engine)
+            except BaseException as exc:
+                problems.append(exc)
+
+        threads = [threading.Thread(target=build, args=(slug,)) for slug in letters]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert problems == []
+        index = json.loads((folder / WEEK / "index.json").read_text())
+        assert [n["slug"] for n in index["newsletters"]] == list(letters)
+        assert all((folder / WEEK / s / "manifest.json").is_file() for s in letters)
         assert not stages["dead"].exists()  # a killed build's leftovers: removed
         assert stages["alive"].is_dir() and stages["elsewhere"].is_dir()  # never another's
         assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(f".{WEEK}.")

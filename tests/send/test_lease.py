@@ -38,7 +38,7 @@ def run(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 def test_two_senders_on_one_database_exactly_one_sends(
     sendgrid_settings: Settings, sendgrid: SendGridServer, people: People,
-    configure: Callable[..., Settings], tmp_path: Path,
+    configure: Callable[..., Settings], tmp_path: Path, engine: Engine,
 ) -> None:
     configure(send_batch_size=100, sendgrid_timeout=60)  # the held answer comes in the end
     emails = people(300)
@@ -58,6 +58,8 @@ def test_two_senders_on_one_database_exactly_one_sends(
     assert code == 0 and "sent 300" in output, output
     assert Counter(e for e, _ in sendgrid.accepted) == Counter(emails)
 
+    if engine.dialect.name != "postgresql":
+        return  # the race below once is enough: on PostgreSQL, as in CI
     # Started at the same moment: one sends everything, the other stands aside (refused, or
     # nothing left to send when it got the lease after the first had finished).
     more = people(2000, start=300)

@@ -71,6 +71,14 @@ def rebuild(settings: Settings, edition: Edition, frozen: set[str] | None = None
     )
 
 
+def build_options(edition: Edition) -> str:
+    """The edition's window as `digest build` options, for the hints the pages show."""
+    base = base_of(edition.id)
+    if _WEEK.match(base):
+        return f"--week {base}"
+    return f"--since {edition.since[:10]} --until {edition.until[:10]}"
+
+
 def describe(exc: BaseException) -> BuildProblem:
     """File, line and message of a build failure, whichever way the error carries them."""
     file = _first_attr(exc, "where", "filename", "file", "path", "name")

@@ -34,7 +34,7 @@ from digest.settings import Settings
 from digest.web.preview.fingerprint import fingerprint
 from digest.web.preview.live import Hub, watch
 from digest.web.preview.pages import STATIC, render_page
-from digest.web.preview.rebuild import BuildProblem, describe, rebuild
+from digest.web.preview.rebuild import BuildProblem, build_options, describe, rebuild
 from digest.web.preview.sample import Sample
 from digest.web.preview.send_test import TestOutcome, parse_addresses, send_test_message
 from digest.web.preview.states import States, all_frozen, read_states, states_mark
@@ -120,6 +120,7 @@ class PreviewSite:
             outcome=outcome,
             states=states,
             state=states.get(edition.id, {}).get(newsletter.slug),
+            build_options=build_options(edition),
         )
 
     async def email_html(self, request: Request) -> Response:

@@ -47,26 +47,21 @@ def archive_routes(settings: Settings, engine: Engine) -> list[Route]:
             "not_found.html", status_code=404, archive_path=request.url_for("archive").path
         )
 
-    async def index(request: Request) -> Response:
-        found = await run_in_threadpool(listing, request)
+    def page(request: Request, found: list[NewsletterArchive], *, single: bool) -> Response:
         return render_page(
             "archive_index.html", response_headers=LISTING_HEADERS,
             publisher=settings.publisher_name, newsletters=found, feeds=feeds(request, found),
-            single=False, archive_path=request.url_for("archive").path,
+            single=single, archive_path=request.url_for("archive").path,
             page_path=lambda slug: request.url_for("archive_newsletter", slug=slug).path,
         )
+
+    async def index(request: Request) -> Response:
+        return page(request, await run_in_threadpool(listing, request), single=False)
 
     async def one_newsletter(request: Request) -> Response:
         slug = request.path_params["slug"]
         found = await run_in_threadpool(listing, request, slug) if is_slug(slug) else []
-        if not found:
-            return not_found(request)
-        return render_page(
-            "archive_index.html", response_headers=LISTING_HEADERS,
-            publisher=settings.publisher_name, newsletters=found, feeds=feeds(request, found),
-            single=True, archive_path=request.url_for("archive").path,
-            page_path=lambda slug: request.url_for("archive_newsletter", slug=slug).path,
-        )
+        return page(request, found, single=True) if found else not_found(request)
 
     async def email(request: Request) -> Response:
         edition, slug = request.path_params["edition"], request.path_params["slug"]
