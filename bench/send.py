@@ -76,7 +76,9 @@ def child(args: argparse.Namespace) -> None:
                 "peak_mb": peak_mb,
                 "ok": report.ok,
                 "stopped": report.stopped,
-                "in_doubt": report.in_doubt,
+                # (a list of addresses before lost answers were counted in doubt)
+                "in_doubt": report.in_doubt if isinstance(report.in_doubt, int)
+                else len(report.in_doubt),
                 "retries": report.retries,
             }
         )

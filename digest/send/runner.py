@@ -288,18 +288,24 @@ def _prepared(
     value that cannot go in a header): those fail alone, the rest of their batch goes."""
     for batch in batches:
         try:
-            yield batch, backend.prepare(batch), {}
-            continue
+            prepared = backend.prepare(batch)
         except HeaderError:
-            pass
-        bad: dict[int, str] = {}
-        for i, who in enumerate(batch):
-            try:
-                backend.prepare([who])
-            except HeaderError as exc:
-                bad[i] = exc.message
-        good = [who for i, who in enumerate(batch) if i not in bad]
-        yield batch, backend.prepare(good) if good else None, bad
+            yield _without_the_bad(backend, batch)
+        else:
+            yield batch, prepared, {}
+
+
+def _without_the_bad(backend: Backend,
+                     batch: list[Recipient]) -> tuple[list[Recipient], Any, dict[int, str]]:
+    """A batch some of whose recipients cannot be prepared: find them, prepare the rest."""
+    bad: dict[int, str] = {}
+    for i, who in enumerate(batch):
+        try:
+            backend.prepare([who])
+        except HeaderError as exc:
+            bad[i] = exc.message
+    good = [who for i, who in enumerate(batch) if i not in bad]
+    return batch, backend.prepare(good) if good else None, bad
 
 
 def _batches(fetch: Callable[[int, int], Page], size: int) -> Iterator[list[Recipient]]:

@@ -18,6 +18,9 @@ from digest.archive.schema import articles
 from digest.build import build_editions
 from digest.editions.lease import HOST
 from digest.models import Article
+from digest.send.ledger import Ledger, Settled
+from digest.send.message import Recipient
+from digest.send.runs import start_run
 from digest.settings import Settings
 from tests.lifecycle.conftest import WEEK
 from tests.support.data import EDITION, SLUG
@@ -128,3 +131,13 @@ def test_sqlite_keeps_every_commit_and_waits_for_other_writers(tmp_path: Path) -
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    # A batch's outcome is committed without waiting for the disk (it falls back to "in
+    # doubt" if lost); the connection goes back to the pool waiting again, for the claims.
+    ledger = Ledger(engine, "2026-W10", "tech-brief")
+    run = start_run(engine, "2026-W10", "tech-brief", "outbox")
+    ledger.claim(1, [Recipient("a@example.com")], run)
+    ledger.settle(1, [Recipient("a@example.com")], Settled({0: "id"}, {}, {}))
+    idle = [engine.connect() for _ in range(engine.pool.checkedin())]  # settle()'s among them
+    assert [c.exec_driver_sql("PRAGMA synchronous").scalar() for c in idle] == [2] * len(idle)
+    for conn in idle:
+        conn.close()

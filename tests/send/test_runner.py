@@ -172,3 +172,22 @@ def test_a_name_with_a_line_break_fails_alone_not_its_batch(
     assert "line break" in report.failures[0][1]
     failed = {e for e, (state, _) in ledger_rows(engine).items() if state == "failed"}
     assert failed == {emails[2]}  # alone: the rest of its batch went
+
+
+def test_once_sent_every_run_sends_the_frozen_copy(
+    settings: Settings, edition: Path, people: People
+) -> None:
+    first = people(2)
+    assert run_send(settings, EDITION, SLUG).sent == 2
+    (edition / "email.html").write_text("<p>Edited by hand after the send</p>")
+    (edition / "email.txt").write_text("Edited by hand after the send")
+    later = people(1, start=2)
+    plan = plan_send(settings, EDITION, SLUG)
+    assert plan.state == "sent" and plan.frozen and "differ" in (plan.note or "")
+    assert run_send(settings, EDITION, SLUG).sent == 1
+    for address in first + later:
+        message = (edition / "outbox" / file_name(address)).read_bytes()
+        assert b"Brussels agrees the code of practice" in message
+        assert b"Edited by hand" not in message
+    result = runner.invoke(app, ["send", EDITION, "-n", SLUG, "--yes"])
+    assert "sends the frozen copy" in result.output and "differ" in result.output
