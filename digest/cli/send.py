@@ -29,8 +29,8 @@ def send_command(
     resend_in_doubt: bool = typer.Option(
         False,
         "--resend-in-doubt",
-        help="Also send to the recipients whose batch was with the provider when an earlier "
-        "run died (they may get the edition twice).",
+        help="Also send to the recipients in doubt (the provider's answer was lost, or an "
+        "earlier run died while their batch was with it): they may get the edition twice.",
     ),
     test: list[str] = typer.Option(
         None,

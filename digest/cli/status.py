@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
 from digest.cli.app import app
-from digest.cli.common import console, load_settings, user_errors
-from digest.send.status import NewsletterStatus, edition_status
+from digest.cli.common import console, escape, load_settings, user_errors
+
+if TYPE_CHECKING:
+    from digest.send.status import NewsletterStatus
 
 SHOWN_BATCHES = 10  # on the terminal: those not all sent first, then the latest; --json has all
 
@@ -23,6 +25,8 @@ def status_command(
 ) -> None:
     """Where each newsletter of an edition stands: draft, sending or sent; how many were sent,
     are in doubt, failed or remain; each send run and batch with the provider's ids."""
+    from digest.send.status import edition_status
+
     settings = load_settings()
     with user_errors():
         found = edition_status(settings, edition, newsletter)
