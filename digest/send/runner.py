@@ -10,6 +10,7 @@ refused login stops the whole send at once; so do several batches in doubt in a 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -157,9 +158,11 @@ def run_send(
                 run.all(ledger.page, resend=False)
         except SendStopped as exc:
             report.stopped = str(exc)
-        finally:
-            finish_run(engine, run_id, "stopped" if report.stopped else "finished",
-                       report.stopped)
+        except BaseException as exc:  # Ctrl+C, or a database gone away: say so if we can
+            with contextlib.suppress(Exception):
+                finish_run(engine, run_id, "stopped", f"interrupted ({type(exc).__name__})")
+            raise
+        finish_run(engine, run_id, "stopped" if report.stopped else "finished", report.stopped)
         if run.frozen and not report.stopped:
             finish(engine, edition, slug)
         report.seconds = time.monotonic() - started
