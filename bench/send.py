@@ -7,6 +7,9 @@ SendGrid: the official client against the SendGrid-compatible test server on 127
 a process of its own so it does not share the sender's GIL. Each send runs in a fresh process
 (`--child`), which reports its own peak RSS. The edition is a ~70 KB HTML digest, the size of a
 real one. SMTP: messages per second to a local aiosmtpd server (also its own process).
+Then one send to a server that takes every batch but drops `--drop-fraction` of its answers
+(5% by default): how many recipients end up in doubt, and how many the provider got twice (the
+answer must be 0; before lost answers were in doubt, this run mailed thousands twice).
 Target on this machine: >= 20,000 recipients/s to SendGrid and < 200 MB at 1,000,000.
 """
 
@@ -73,6 +76,10 @@ def child(args: argparse.Namespace) -> None:
                 "peak_mb": peak_mb,
                 "ok": report.ok,
                 "stopped": report.stopped,
+                # (a list of addresses before lost answers were counted in doubt)
+                "in_doubt": report.in_doubt if isinstance(report.in_doubt, int)
+                else len(report.in_doubt),
+                "retries": report.retries,
             }
         )
     )
@@ -129,6 +136,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="SendGrid runs (the median is shown)")
     parser.add_argument("--smtp", type=int, default=2000, help="messages of the SMTP run (0: skip)")
     parser.add_argument("--database", default="", help="database URL (default: a temporary SQLite)")
+    parser.add_argument("--drop-fraction", type=float, default=0.05,
+                        help="answers the lossy server drops in the last run (0: skip that run)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--edition", help=argparse.SUPPRESS)
@@ -204,6 +213,9 @@ def run_benchmarks(args: argparse.Namespace, work: Path) -> None:
         server.terminate()
         server.wait()
 
+    if args.drop_fraction:
+        lossy(args, env, engine, html, work)
+
     if args.smtp:
         smtp, smtp_port = start_server([sys.executable, "-c", SMTP_SERVER, str(ROOT)])
         try:
@@ -224,6 +236,33 @@ def run_benchmarks(args: argparse.Namespace, work: Path) -> None:
             received = (smtp.stdout.read() if smtp.stdout else "").strip()
             smtp.wait()
             print(f"  server: {received}")
+
+
+def lossy(args: argparse.Namespace, env: dict[str, str], engine: object, html: str,
+          work: Path) -> None:
+    """One send of --count recipients to a server that drops a fraction of its answers."""
+    command = [sys.executable, "-m", "tests.support.sendgrid_server",
+               "--drop-fraction", str(args.drop_fraction)]
+    server, port = start_server(command)
+    try:
+        slug = "bench-lossy"
+        add_subscribers(engine, slug, args.count)  # type: ignore[arg-type]
+        engine.dispose()  # type: ignore[attr-defined]
+        make_edition(work / "editions", "2026-W01", slug, html=html, text=TEXT)
+        lossy_env = {**env, "DIGEST_SENDER": "sendgrid",
+                     "DIGEST_SENDGRID_API_HOST": f"http://127.0.0.1:{port}"}
+        result = run_child(lossy_env, "2026-W01", slug)
+        taken = stats(port)
+        print(
+            f"\nSendGrid dropping {args.drop_fraction:.0%} of its answers, {args.count:,} "
+            f"recipients: {result['sent']:,} sent, {result['in_doubt']:,} in doubt "
+            f"({taken['dropped']:,} answers dropped), {result['retries']:,} retries; the "
+            f"provider took {taken['recipients']:,}, {taken['duplicates']:,} of them twice"
+            + (f"; stopped: {result['stopped']}" if result["stopped"] else "")
+        )
+    finally:
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":

@@ -5,14 +5,20 @@
 writes OUT/EDITION/SLUG/{email.html,email.txt,email.mjml,manifest.json} and OUT/EDITION/
 index.json. Everything is rendered in memory first and the folder is swapped in whole, so a
 failure never leaves a half-written edition. Same archive, settings and templates: same bytes.
+
+Only drafts are built: a newsletter already sent (or being sent) is frozen, and the build
+refuses it; `correction=True` builds sent newsletters again as a new edition, a revision
+("2026-W47-r2") with a ledger of its own (digest.editions.lifecycle).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -31,6 +37,9 @@ from digest.curate import (
 )
 from digest.curate.select import TagCache
 from digest.curate.window import resolve_window
+from digest.editions.frozen import content_hash
+from digest.editions.ids import base_of, revision_id, revision_of
+from digest.editions.lifecycle import check_buildable, correction_id, writing
 from digest.editions.manifest import manifest
 from digest.editions.write import write_edition
 from digest.errors import DigestError
@@ -54,6 +63,7 @@ from digest.taxonomy import load_taxonomy
 
 # Articles this close outside the window are reported as "outside the window" when they match.
 NEIGHBOUR_DAYS = 3
+CORRECTION_PREFIX = "Correction: "
 
 
 @dataclass
@@ -72,6 +82,7 @@ class NewsletterResult:
 @dataclass
 class BuildResult:
     window: Window
+    edition: str  # the edition id: the window's, or a correction's ("2026-W47-r2")
     edition_dir: Path
     newsletters: list[NewsletterResult]
     timings: Timings
@@ -99,9 +110,14 @@ def build_editions(
     now: datetime | None = None,
     engine: Engine | None = None,
     refresh_summaries: bool = False,
+    correction: bool = False,
+    revision: int | None = None,
 ) -> BuildResult:
     """Build the edition for one window; the library call behind `digest build`.
-    `refresh_summaries` asks the model again rather than using its cached answers."""
+
+    `refresh_summaries` asks the model again rather than using its cached answers;
+    `correction`: build sent newsletters again as a correction (the next revision of the
+    edition); `revision`: build that revision of the edition (the preview's rebuild of one)."""
     timings = Timings()
     started = timings.mark()
     subscribers = Path(settings.subscribers_dir)
@@ -114,6 +130,15 @@ def build_editions(
     week = _week_from_plan(plan, week, since, until)
     engine = engine or connect(settings.database)
     window = resolve_window(engine, week=week, since=since, until=until, now=now)
+    again = _window_options(window)
+    slugs = [n.slug for n in chosen]
+    if correction:
+        edition_id = correction_id(engine, Path(out_dir or settings.out_dir), window.id, slugs,
+                                   again)
+    else:
+        edition_id = revision_id(window.id, revision or 1)
+    check_buildable(engine, edition_id, slugs, again)  # before any work; again under the lease
+    record = _edition_record(window, edition_id)
     margin = timedelta(days=NEIGHBOUR_DAYS)
     nearby = load_articles(engine, since=window.since - margin, until=window.until + margin)
     in_window = [a for a in nearby if a.published_at in window]
@@ -146,38 +171,66 @@ def build_editions(
                 results.append(NewsletterResult(newsletter.slug, newsletter.title, "empty",
                                                 warnings=["nothing in the window: not built"]))
                 continue
-            view_url = f"{settings.base_url.rstrip('/')}/archive/{window.id}/{newsletter.slug}"
-            fitted, warnings = _render(selection, plan.for_newsletter(newsletter.slug), view_url,
-                                       settings, env, summaries, timings)
+            view_url = f"{settings.base_url.rstrip('/')}/archive/{edition_id}/{newsletter.slug}"
+            overrides = plan.for_newsletter(newsletter.slug)
+            fitted, warnings = _render(selection, overrides, view_url, settings, env, summaries,
+                                       timings, correction=revision_of(edition_id) > 1)
             started = timings.mark()
-            outputs[newsletter.slug] = _files(fitted, selection, warnings, view_url, settings)
+            outputs[newsletter.slug] = _files(fitted, selection, warnings, view_url, settings,
+                                              record)
             timings.add("write", started)
             results.append(_result(newsletter, fitted, warnings,
                                    "built" if selection.picks else "quiet"))
 
     started = timings.mark()
     root = Path(out_dir or settings.out_dir)
-    edition_dir = root / window.id
+    edition_dir = root / edition_id
     if outputs:
         order = list(available)
         given = {"edition_file": str(edition_file.resolve()) if edition_file else None,
                  "pins": list(pins), "drops": list(drops), "subject": subject,
                  "preheader": preheader, "quiet_week": quiet_week}
-        write_edition(root, window, outputs, [r for r in results if r.status != "empty"], order,
-                      build={k: v for k, v in given.items() if v})
+        with writing(engine, edition_id, slugs, again, settings.send_lease_seconds) as written:
+            write_edition(root, record, outputs, [r for r in results if r.status != "empty"],
+                          order, build={k: v for k, v in given.items() if v})
+            written.update({slug: _hash(files) for slug, files in outputs.items()})
         for r in results:
             if r.status != "empty":
                 r.path = edition_dir / r.slug
     timings.add("write", started)
-    return BuildResult(window=window, edition_dir=edition_dir, newsletters=results,
-                       timings=timings, model_usage=summaries.usage)
+    return BuildResult(window=window, edition=edition_id, edition_dir=edition_dir,
+                       newsletters=results, timings=timings, model_usage=summaries.usage)
+
+
+def _window_options(window: Window) -> str:
+    """The window as `digest build` options, for hints."""
+    if window.week:
+        return f"--week {window.id}"
+    return f"--since {window.since:%Y-%m-%dT%H:%M:%S} --until {window.until:%Y-%m-%dT%H:%M:%S}"
+
+
+def _edition_record(window: Window, edition_id: str) -> dict[str, Any]:
+    """The edition as index.json and the manifests record it; a correction says what of."""
+    record: dict[str, Any] = {**window.to_dict(), "id": edition_id}
+    if revision_of(edition_id) > 1:
+        record.update(revision_of=base_of(edition_id), revision=revision_of(edition_id))
+    return record
+
+
+def _hash(files: dict[str, bytes]) -> str:
+    data = json.loads(files["manifest.json"])
+    return content_hash(str(data.get("subject") or ""), str(data.get("preheader") or ""),
+                        files["email.html"].decode(), files["email.txt"].decode())
 
 
 def _render(selection: Selection, overrides: Overrides, view_url: str, settings: Settings,
-            env: Environment, summaries: _Summaries, timings: Timings
+            env: Environment, summaries: _Summaries, timings: Timings, *, correction: bool
             ) -> tuple[Fitted, list[str]]:
-    """One newsletter's email, summarised and fitted to the size budget."""
+    """One newsletter's email, summarised and fitted to the size budget. A correction's
+    subject says so, unless the editor wrote one."""
     newsletter = selection.newsletter
+    subject = overrides.subject or (
+        CORRECTION_PREFIX + newsletter.subject if correction else newsletter.subject)
     words = newsletter.summary_words or settings.summary_words
 
     def summary_of(pick: Pick, budget: int) -> Entry:
@@ -185,7 +238,7 @@ def _render(selection: Selection, overrides: Overrides, view_url: str, settings:
 
     def build(shown: Sequence[Entry], more: Sequence[Entry]) -> RenderedEmail:
         context = email_context(selection=selection, entries=shown, more=more,
-                                settings=settings, subject=overrides.subject or newsletter.subject,
+                                settings=settings, subject=subject,
                                 preheader=overrides.preheader, view_url=view_url,
                                 quiet=not selection.picks)
         return render_email(env, context, fonts=settings.email_fonts, timings=timings)
@@ -283,9 +336,10 @@ def _named_articles(engine: Engine, plan: EditionPlan, loaded: set[str]) -> dict
 
 
 def _files(fitted: Fitted, selection: Selection, warnings: list[str],
-           view_url: str, settings: Settings) -> dict[str, bytes]:
+           view_url: str, settings: Settings, record: dict[str, Any]) -> dict[str, bytes]:
     email = fitted.email
-    data = manifest(selection, fitted, warnings, view_url, lambda p: article_url(p, settings))
+    data = manifest(selection, fitted, warnings, view_url, lambda p: article_url(p, settings),
+                    edition=record)
     return {
         "email.html": email.html.encode(),
         "email.txt": email.text.encode(),

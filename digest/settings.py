@@ -86,15 +86,17 @@ class Settings(BaseSettings):
     send_batch_size: int = Field(1000, ge=1, le=1000)
     """Recipients per provider request (SendGrid allows at most 1,000)."""
     send_retries: int = Field(5, ge=0)
-    """Retries of a batch after a 429, 5xx, timeout or dropped connection."""
+    """Retries of a batch the provider provably did not take (429, 5xx, refused connection)."""
     send_backoff: float = Field(1.0, ge=0)
     """Seconds the first retry waits at most; each further retry doubles it (with jitter)."""
+    send_lease_seconds: float = Field(60.0, gt=0)
+    """Seconds a send's or build's lock in the database outlives its holder's last renewal."""
     sendgrid_api_key: SecretStr = SecretStr("")
     """SendGrid API key (secret)."""
     sendgrid_api_host: str = "https://api.sendgrid.com"
     """SendGrid API base URL: override for a proxy or a local test server."""
     sendgrid_timeout: float = 30.0
-    """Seconds before a SendGrid request is abandoned and retried."""
+    """Seconds to wait for SendGrid; a batch whose answer does not come in time is in doubt."""
     sendgrid_asm_group_id: int | None = None
     """SendGrid unsubscribe group id, if the account uses one."""
     sendgrid_sandbox: bool = False

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.archive.schema import articles
 from digest.models import Article, Block, Tag
@@ -66,7 +67,8 @@ def save_articles(
 
     An incoming version older than the stored one ("stale") never overwrites it, so ingesting a
     folder that holds both the first and the corrected version of a story always ends on the
-    correction, however often it is run.
+    correction, however often it is run. Safe beside another ingest of the same articles: an
+    id inserted by the other first is compared again and updated only if this one is newer.
     """
     now = datetime.now(UTC)
     outcomes: list[Outcome] = []
@@ -86,19 +88,50 @@ def save_articles(
         if dry_run:
             return outcomes
         if inserts:
-            conn.execute(articles.insert(), list(inserts.values()))
+            lost = set(inserts) - _insert_new(conn, list(inserts.values()))
+            if lost:  # another ingest inserted them a moment ago: compare with what it stored
+                _recheck(conn, batch, lost, inserts, updates, outcomes)
         if updates:
-            columns = [c.name for c in articles.columns if c.name != "id"]
-            statement = (
-                update(articles)
-                .where(articles.c.id == bindparam("_id"))
-                .values({name: bindparam(name) for name in columns})
-            )
-            rows = [{**row, "_id": row["id"]} for row in updates.values()]
-            for row in rows:
-                del row["id"]
-            conn.execute(statement, rows)
+            _update_older(conn, list(updates.values()))
     return outcomes
+
+
+def _insert_new(conn: Connection, rows: list[dict]) -> set[str]:
+    """Insert the rows whose id is not stored yet; the ids this call inserted."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = module.insert(articles).on_conflict_do_nothing(index_elements=["id"])
+    result = conn.execute(statement.returning(articles.c.id), rows)
+    return set(result.scalars())
+
+
+def _recheck(conn: Connection, batch: Sequence[Article], lost: set[str],
+             inserts: dict[str, dict], updates: dict[str, dict],
+             outcomes: list[Outcome]) -> None:
+    stored = known_versions(conn, lost)
+    for n, article in enumerate(batch):
+        if article.id in lost:
+            row = inserts[article.id]
+            outcomes[n] = classify(article, row["content_hash"], stored.get(article.id))
+            if outcomes[n] == "updated":
+                updates[article.id] = row
+
+
+def _update_older(conn: Connection, rows: list[dict]) -> None:
+    """Update each stored article unless what is stored is already as new or newer (another
+    ingest may have stored a later version since this one looked)."""
+    columns = [c.name for c in articles.columns if c.name != "id"]
+    stored_revised = func.coalesce(articles.c.updated_at, articles.c.published_at)
+    statement = (
+        update(articles)
+        .where(articles.c.id == bindparam("_id"),
+               stored_revised <= bindparam("_revised", type_=articles.c.published_at.type))
+        .values({name: bindparam(name) for name in columns})
+    )
+    params = []
+    for row in rows:
+        params.append({**{k: v for k, v in row.items() if k != "id"}, "_id": row["id"],
+                       "_revised": row["updated_at"] or row["published_at"]})
+    conn.execute(statement, params)
 
 
 def load_articles(

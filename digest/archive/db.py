@@ -12,6 +12,7 @@ from digest.archive.schema import metadata
 from digest.errors import DigestError
 
 _engines: dict[str, Engine] = {}
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for another before giving up
 
 
 def connect(url: str) -> Engine:
@@ -45,14 +46,19 @@ def connect(url: str) -> Engine:
 def _sqlite_engine(database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{database or ''}", connect_args={"timeout": 30})
+    engine = create_engine(
+        f"sqlite:///{database or ''}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # WAL lets `digest serve` record unsubscribes while a send is writing the ledger.
+        # synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss, and a
+        # lost `in_flight` row would make a batch that went to the provider look untried.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # wait for another writer
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

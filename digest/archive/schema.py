@@ -74,7 +74,7 @@ deliveries = Table(
     Column("edition", String(100), nullable=False),
     Column("newsletter", String(100), nullable=False),
     Column("email", String(320), nullable=False),
-    Column("state", String(20), nullable=False),  # pending | in_flight | sent | failed
+    Column("state", String(20), nullable=False),  # in_flight | sent | failed | in_doubt
     Column("batch", Integer),
     Column("provider_id", String(200)),
     Column("error", Text),
@@ -116,4 +116,88 @@ model_summaries = Table(
     Column("completion_tokens", Integer, nullable=False),
     Column("latency_ms", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# -- Editions' lifecycle (digest/editions/) and send runs (digest/send/) -----------------------
+
+# One row per (edition, newsletter) that was built or sent: draft -> sending -> sent.
+edition_states = Table(
+    "edition_states",
+    metadata,
+    Column("edition", String(100), primary_key=True),
+    Column("newsletter", String(100), primary_key=True),
+    Column("state", String(20), nullable=False),  # draft | sending | sent
+    Column("revision_of", String(100)),  # the edition a correction corrects ("2026-W47")
+    Column("content_hash", String(64)),  # of the last build (drafts) or of the frozen copy
+    Column("built_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# What readers got, frozen by the first real send: the public archive serves only these.
+frozen_editions = Table(
+    "frozen_editions",
+    metadata,
+    Column("edition", String(100), primary_key=True),
+    Column("newsletter", String(100), primary_key=True),
+    Column("revision_of", String(100)),
+    Column("title", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("preheader", Text, nullable=False),
+    Column("html", Text, nullable=False),  # with the per-recipient placeholders
+    Column("text", Text, nullable=False),
+    Column("manifest", Text, nullable=False),  # manifest.json exactly as built
+    Column("content_hash", String(64), nullable=False),
+    Column("built_at", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True), nullable=False),  # the first real send began
+    Column("finished_at", DateTime(timezone=True)),  # its first full pass ended (state sent)
+    Column("recipients", Integer, nullable=False),  # mailed so far
+    Index("ix_frozen_newsletter", "newsletter", "sent_at"),
+)
+
+# Who may write an edition now: a send of (edition, newsletter), or a build ("*": the whole
+# edition folder). A holder renews its lease while it works; a dead one's lease expires.
+edition_leases = Table(
+    "edition_leases",
+    metadata,
+    Column("edition", String(100), primary_key=True),
+    Column("newsletter", String(100), primary_key=True),
+    Column("holder", String(64), nullable=False),  # a random token per holding process
+    Column("purpose", String(20), nullable=False),  # send | build
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each run of `digest send`, and each batch it handed to the provider.
+send_runs = Table(
+    "send_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition", String(100), nullable=False),
+    Column("newsletter", String(100), nullable=False),
+    Column("backend", String(40), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),  # null: running, or the run died
+    Column("outcome", String(20)),  # finished | stopped | died
+    Column("note", Text),  # why it stopped
+    Index("ix_send_run", "edition", "newsletter"),
+)
+
+send_batches = Table(
+    "send_batches",
+    metadata,
+    Column("edition", String(100), primary_key=True),
+    Column("newsletter", String(100), primary_key=True),
+    Column("batch", Integer, primary_key=True),
+    Column("run_id", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("state", String(20), nullable=False),  # in_flight | sent | failed | in_doubt | mixed
+    Column("provider_id", String(200)),  # the provider's id when one covers the batch
+    Column("error", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
 )

@@ -25,6 +25,7 @@ from digest.cli import (  # noqa: F401  (importing registers the commands)
     preview,
     send,
     serve,
+    status,
     subscribers,
 )
 from digest.cli.app import app

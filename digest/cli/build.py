@@ -50,15 +50,21 @@ def build_command(
     refresh_summaries: bool = typer.Option(
         False, "--refresh-summaries", help="With DIGEST_SUMMARISER=model: ask the model again "
         "instead of reusing its cached summaries (costs tokens; the new answers are cached)."),
+    correction: bool = typer.Option(
+        False, "--correction", help="Build newsletters already sent again, as a correction: "
+        "a new edition (2026-W47-r2) with a ledger of its own; the sent one stays as it was."),
 ) -> None:
-    """Pick, summarise and render each newsletter's articles into OUT/EDITION/SLUG/."""
+    """Pick, summarise and render each newsletter's articles into OUT/EDITION/SLUG/.
+
+    A newsletter already sent is frozen: building it again is refused (--correction builds a
+    correction instead)."""
     settings = load_settings()
     with user_errors():
         result = run_build(settings, week=week, since=since, until=until,
                            newsletters=newsletter, out_dir=out, quiet_week=quiet_week,
                            edition_file=edition_file, pins=pin or [], drops=drop or [],
                            subject=subject, preheader=preheader,
-                           refresh_summaries=refresh_summaries)
+                           refresh_summaries=refresh_summaries, correction=correction)
     show_result(result, settings, console)
     if open_preview and result.built:
         from digest.web.preview.server import serve_preview
@@ -66,7 +72,7 @@ def build_command(
         if out is not None:
             settings = settings.model_copy(update={"out_dir": out})
         with user_errors():
-            serve_preview(settings, open_path=f"/preview/{result.window.id}")
+            serve_preview(settings, open_path=f"/preview/{result.edition}")
 
 
 def run_build(settings: Settings, **options: object) -> BuildResult:
@@ -80,7 +86,9 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
     """The closing table: newsletter, articles, size, warnings; then where the files are."""
     from rich.table import Table
 
-    table = Table(title=f"Edition {result.window.id} · {result.window.label}",
+    correction = (f" · a correction of {result.window.id}"
+                  if result.edition != result.window.id else "")
+    table = Table(title=f"Edition {result.edition} · {result.window.label}{correction}",
                   title_justify="left", show_lines=False)
     table.add_column("newsletter")
     table.add_column("articles", justify="right")

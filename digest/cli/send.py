@@ -29,8 +29,8 @@ def send_command(
     resend_in_doubt: bool = typer.Option(
         False,
         "--resend-in-doubt",
-        help="Also send to the recipients whose batch was with the provider when an earlier "
-        "run died (they may get the edition twice).",
+        help="Also send to the recipients in doubt (the provider's answer was lost, or an "
+        "earlier run died while their batch was with it): they may get the edition twice.",
     ),
     test: list[str] = typer.Option(
         None,
@@ -70,7 +70,7 @@ def send_command(
                     f"database. Run `digest subscribers sync {plan.newsletter}` first."
                 )
             if plan.in_doubt:
-                raise fail(f"nothing new to send; {len(plan.in_doubt):,} in doubt (listed above).")
+                raise fail(f"nothing new to send; {plan.in_doubt:,} in doubt (see above).")
             console.print("Nothing to send: everyone on the list has it already.")
             return
         if not yes:
@@ -144,6 +144,12 @@ def _show_plan(plan: SendPlan) -> None:
     console.print(f"[bold]{escape(plan.title)}[/] ({plan.newsletter}), edition {plan.edition}")
     console.print(f"  subject     {escape(plan.subject)}")
     console.print(f"  backend     {plan.backend}")
+    state = {"draft": "draft (the first send freezes it)",
+             "sending": "sending (frozen; sends the frozen copy)",
+             "sent": "sent (frozen; sends the frozen copy)"}.get(plan.state, plan.state)
+    console.print(f"  state       {state}")
+    if plan.note:
+        console.print(f"  [yellow]note[/]        {escape(plan.note)}")
     console.print(
         f"  recipients  {plan.recipients:,}  (already sent {plan.already_sent:,}, "
         f"suppressed {plan.suppressed:,}, failed last time {plan.failed_before:,})"
@@ -154,8 +160,10 @@ def _show_plan(plan: SendPlan) -> None:
             if plan.resend_in_doubt
             else "left alone; --resend-in-doubt sends them again"
         )
-        console.print(f"  [yellow]in doubt[/]    {len(plan.in_doubt):,} ({action}):")
-        _addresses(plan.in_doubt)
+        console.print(f"  [yellow]in doubt[/]    {plan.in_doubt:,} ({action}):")
+        _addresses(plan.in_doubt_sample, plan.in_doubt)
+        if plan.in_doubt_csv.exists():
+            console.print(f"    full list: {escape(str(plan.in_doubt_csv))}", highlight=False)
 
 
 def _show_report(report: SendReport) -> None:
@@ -163,7 +171,7 @@ def _show_report(report: SendReport) -> None:
     colour = "green" if report.ok else "red"
     console.print(
         f"[{colour}]sent {report.sent:,}[/], suppressed {plan.suppressed:,}, "
-        f"failed {report.failed:,}, in doubt {len(report.in_doubt):,}"
+        f"failed {report.failed:,}, in doubt {report.in_doubt:,}"
         + (f", retries {report.retries:,}" if report.retries else "")
         + f" ({report.seconds:.1f}s"
         + (f", {report.sent / report.seconds:,.0f}/s)" if report.seconds and report.sent else ")")
@@ -174,10 +182,13 @@ def _show_report(report: SendReport) -> None:
         err.print(f"  ... and {report.failed - len(report.failures):,} more")
     if report.in_doubt:
         err.print(
-            "[yellow]in doubt[/] (the provider may or may not have taken them; check its "
-            "activity log, then run again with --resend-in-doubt if they did not get it):"
+            f"[yellow]in doubt: {report.in_doubt:,}[/] (the provider may or may not have taken "
+            "them; check its activity log, then run again with --resend-in-doubt for those "
+            "who did not get it):"
         )
-        _addresses(report.in_doubt, err)
+        _addresses(report.in_doubt_sample, report.in_doubt, err)
+        if report.in_doubt_csv is not None:
+            err.print(f"  full list: {escape(str(report.in_doubt_csv))}", highlight=False)
     if report.stopped:
         err.print(f"[bold red]stopped:[/] {escape(report.stopped)}")
         err.print(
@@ -185,5 +196,6 @@ def _show_report(report: SendReport) -> None:
         )
 
 
-def _addresses(addresses: list[str], where: Console = console) -> None:
-    where.print("    " + ", ".join(addresses), highlight=False, markup=False, soft_wrap=True)
+def _addresses(sample: list[str], total: int, where: Console = console) -> None:
+    more = f" and {total - len(sample):,} more" if total > len(sample) else ""
+    where.print("    " + ", ".join(sample) + more, highlight=False, markup=False, soft_wrap=True)

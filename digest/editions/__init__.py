@@ -7,6 +7,13 @@
     read.py      reading editions for the preview (tolerant)
     built.py     reading one newsletter's edition for the sender (strict)
 
+and, in the database, each newsletter's lifecycle (draft -> sending -> sent):
+
+    states.py    the states
+    frozen.py    the copy the first real send freezes: what every run sends, what the archive shows
+    lease.py     one writer at a time: a send of a newsletter, or a build of the edition
+    lifecycle.py what a build may write (drafts only), and corrections (2026-W47-r2)
+
 Build, send, preview and the archive all go through here.
 """
 

@@ -7,6 +7,7 @@
     OUT/EDITION/SLUG/email.mjml       the MJML it was compiled from
     OUT/EDITION/SLUG/manifest.json    what was picked or left out and why, sizes, warnings
     OUT/EDITION/SLUG/outbox/          what the outbox backend wrote (test sends in outbox/test/)
+    OUT/EDITION/SLUG/in-doubt.csv     who is in doubt after a send, and why
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ INDEX = "index.json"
 HTML, TEXT, MJML, MANIFEST = "email.html", "email.txt", "email.mjml", "manifest.json"
 BUILD_FILES = {HTML, TEXT, MJML, MANIFEST}
 OUTBOX = "outbox"
+IN_DOUBT_CSV = "in-doubt.csv"  # written by a send: everyone in doubt, with why
 
 
 def newsletter_folder(out_dir: Path, edition: str, slug: str) -> Path:

@@ -38,8 +38,9 @@ def dumps(data: dict[str, Any]) -> bytes:
 
 
 def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url: str,
-             url_of: Callable[[Pick], str]) -> bytes:
-    """manifest.json: the window, every decision with its reason, summaries, sizes, warnings."""
+             url_of: Callable[[Pick], str], edition: dict[str, Any] | None = None) -> bytes:
+    """manifest.json: the edition (its window; by default the selection's), every decision
+    with its reason, summaries, sizes, warnings."""
     newsletter, email = selection.newsletter, fitted.email
     sections = {id(p): s.title for s in selection.sections([e.pick for e in fitted.entries])
                 for p in s.picks}
@@ -72,7 +73,7 @@ def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url
              "rank": e.pick.rank, "reason": "moved to 'More this week' to fit the size budget"}
             for e in fitted.more]
     data = {
-        "edition": selection.window.to_dict(),
+        "edition": edition or selection.window.to_dict(),
         "newsletter": {"slug": newsletter.slug, "title": newsletter.title,
                        "description": newsletter.description, "from_name": newsletter.from_name},
         "subject": email.subject,

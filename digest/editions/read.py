@@ -82,6 +82,8 @@ class Edition:
     newsletters: list[Newsletter] = field(default_factory=list)
     build: dict[str, Any] = field(default_factory=dict)
     """How the edition was built, when index.json records it (overrides to repeat on rebuild)."""
+    revision_of: str | None = None
+    """The edition this one corrects (for a correction such as 2026-W47-r2)."""
 
     def newsletter(self, slug: str) -> Newsletter | None:
         return next((n for n in self.newsletters if n.slug == slug), None)
@@ -121,6 +123,7 @@ def read_edition(out_dir: Path, edition_id: str) -> Edition | None:
         newsletters=newsletters,
         build=index["build"] if isinstance(index, dict) and isinstance(index.get("build"), dict)
         else {},
+        revision_of=str(window["revision_of"]) if window.get("revision_of") else None,
     )
 
 

@@ -3,7 +3,10 @@
 The new edition is assembled in a hidden sibling folder and renamed into place; newsletters
 not rebuilt this time (and anything else kept in the edition folder, such as a send's outbox)
 are carried over, as is anything besides the four build files inside a rebuilt newsletter's
-folder.
+folder. The caller holds the edition's build lease, so two builds never swap at once.
+
+Staging folders are named after their build (.EDITION.HOST.PID.TOKEN.tmp): a build removes its
+own, and those of builds on this machine whose process is gone; never another live build's.
 """
 
 from __future__ import annotations
@@ -16,24 +19,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digest.curate import Window
 from digest.editions.layout import BUILD_FILES, INDEX
+from digest.editions.lease import HOST, process_runs
 from digest.editions.manifest import dumps, index_entry
 
 if TYPE_CHECKING:
     from digest.build import NewsletterResult
 
 
-def write_edition(root: Path, window: Window, outputs: dict[str, dict[str, bytes]],
+def write_edition(root: Path, edition: dict[str, Any], outputs: dict[str, dict[str, bytes]],
                   results: Sequence[NewsletterResult], order: Sequence[str],
                   build: dict[str, Any] | None = None) -> Path:
-    """Write the edition folder in one swap; returns its path. `build` records the overrides
-    the build was given, so the preview can rebuild the edition the same way."""
+    """Write the edition folder in one swap; returns its path. `edition` is the edition's
+    record ({"id", "label", "since", "until", ...}); `build` records the overrides the build
+    was given, so the preview can rebuild the edition the same way."""
     root.mkdir(parents=True, exist_ok=True)
-    final = root / window.id
-    for stale in root.glob(f".{window.id}.*"):  # left by a build that was killed
-        shutil.rmtree(stale, ignore_errors=True)
-    stage = root / f".{window.id}.{secrets.token_hex(4)}.tmp"
+    final = root / edition["id"]
+    remove_dead_stages(root, edition["id"])
+    stage = _sibling(final, "tmp")
     stage.mkdir()
     try:
         for slug, files in outputs.items():
@@ -46,7 +49,7 @@ def write_edition(root: Path, window: Window, outputs: dict[str, dict[str, bytes
         rank = {slug: n for n, slug in enumerate(order)}
         listed = sorted(entries.values(), key=lambda e: (rank.get(e["slug"], len(rank)),
                                                          e["slug"]))
-        (stage / INDEX).write_bytes(dumps({"edition": window.to_dict(),
+        (stage / INDEX).write_bytes(dumps({"edition": edition,
                                                   "build": build or {},
                                                   "newsletters": listed}))
         _swap(stage, final)
@@ -91,7 +94,22 @@ def _swap(stage: Path, final: Path) -> None:
     if not final.exists():
         os.rename(stage, final)
         return
-    trash = final.with_name(f".{final.name}.{secrets.token_hex(4)}.old")
+    trash = _sibling(final, "old")
     os.rename(final, trash)
     os.rename(stage, final)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def _sibling(final: Path, kind: str) -> Path:
+    return final.with_name(f".{final.name}.{HOST}.{os.getpid()}.{secrets.token_hex(4)}.{kind}")
+
+
+def remove_dead_stages(root: Path, edition: str) -> None:
+    """Remove staging and trash folders of `edition` left by builds on this machine that died."""
+    for folder in root.glob(f".{edition}.*"):
+        parts = folder.name[len(edition) + 2:].rsplit(".", 3)
+        if len(parts) != 4 or parts[3] not in ("tmp", "old") or not parts[1].isdigit():
+            continue
+        host, pid = parts[0], int(parts[1])
+        if host == HOST and not process_runs(pid):
+            shutil.rmtree(folder, ignore_errors=True)

@@ -5,7 +5,8 @@ For the web app and the preview:
     make_token(key, email, newsletter) -> str
     send_test(settings, edition, slug, addresses) -> [(address, provider id)]
     preview_headers(settings, edition, slug, email, name) -> [(header, value)]
-For the CLI: plan_send(...) -> SendPlan, run_send(...) -> SendReport.
+For the CLI: plan_send(...) -> SendPlan, run_send(...) -> SendReport (digest.send.runner),
+edition_status(...) -> [NewsletterStatus] (digest.send.status).
 
 Heavier modules (the backends, the SendGrid client) load only when first used.
 """

@@ -3,39 +3,65 @@
     (no row)   not tried yet
     in_flight  committed BEFORE the batch goes to the provider
     sent       committed right after the provider took it, with the provider's id
-    failed     the provider refused it (a 4xx); tried again by the next run
+    failed     the provider refused it (a 4xx, a bad header value); tried again by the next run
+    in_doubt   the provider may or may not have it: its answer was lost, or the run died while
+               the batch was with it. Never sent again unless the editor asks.
 
-A run only picks subscribers without a row, so a rerun after a crash (even kill -9) mails nobody
-twice; rows still `in_flight` at the start of a run are the batch that was with the provider at
-the crash: "in doubt", left alone unless the editor asks to resend them. The unique
-(edition, newsletter, email) key makes a recipient impossible to claim twice.
+A run only picks subscribers without a row (or a failed one), so a rerun after a crash (even
+kill -9) mails nobody twice; rows still `in_flight` when a run starts are the batch that was
+with the provider when an earlier run died, and become `in_doubt`. The unique
+(edition, newsletter, email) key makes a recipient impossible to claim twice. Each batch also
+has a `send_batches` row (its run, times, the provider's id), written in the same transactions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     ScalarSelect,
     bindparam,
     delete,
     exists,
     func,
+    insert,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
-from digest.archive.schema import deliveries, subscribers, suppressions
+from digest.archive.schema import deliveries, send_batches, subscribers, suppressions
+from digest.editions.states import aware
 from digest.errors import DigestError
 from digest.send.message import Recipient
 from digest.subscribers import EVERY, no_jit, receiving, whole_list_joins
 
 Page = tuple[int, list[Recipient]]  # (last subscriber row id read, recipients)
+DIED = "the run sending it died (a crash, a kill or a power cut) while it was with the provider"
+
+
+@dataclass
+class Settled:
+    """What became of a batch's recipients, by their index in it."""
+
+    sent: dict[int, str]  # -> the provider's id
+    failed: dict[int, str]  # -> why
+    in_doubt: dict[int, str]  # -> why
+
+
+@dataclass(frozen=True)
+class Doubtful:
+    email: str
+    batch: int | None
+    reason: str
+    since: datetime | None
 
 
 class Ledger:
@@ -67,19 +93,18 @@ class Ledger:
             after, limit, func.coalesce(self._row(deliveries.c.state), "failed") == "failed"
         )
 
-    def doubtful_page(self, after: int, limit: int, before_batch: int) -> Page:
-        """The next recipients still in flight from an earlier run."""
-        batch = self._row(deliveries.c.batch, deliveries.c.state == "in_flight")
-        return self._page(after, limit, batch < before_batch)
+    def doubtful_page(self, after: int, limit: int) -> Page:
+        """The next recipients in doubt (for --resend-in-doubt)."""
+        return self._page(after, limit, self._row(deliveries.c.state) == "in_doubt")
 
-    def _row(self, column: Any, *extra: ColumnElement[bool]) -> ScalarSelect[Any]:
+    def _row(self, column: Any) -> ScalarSelect[Any]:
         # A scalar subquery on exactly the unique key, not EXISTS: PostgreSQL turns EXISTS into
         # a join and, with no statistics yet for a ledger that fills up during the send, plans
         # it to rescan the edition's rows for every subscriber. This stays one probe of
         # uq_delivery per subscriber on any database.
         return (
             select(column)
-            .where(self._this, deliveries.c.email == subscribers.c.email, *extra)
+            .where(self._this, deliveries.c.email == subscribers.c.email)
             .scalar_subquery()
         )
 
@@ -112,15 +137,28 @@ class Ledger:
             return after, []
         return rows[-1][0], [Recipient(email, name or "") for _, email, name in rows]
 
-    def in_doubt(self) -> list[str]:
-        """Addresses whose batch was with the provider when a run died: maybe sent, maybe not."""
+    def in_doubt(self, limit: int | None = None) -> list[str]:
+        """Addresses in doubt (maybe sent, maybe not), in address order."""
         query = (
             select(deliveries.c.email)
-            .where(self._this, deliveries.c.state == "in_flight")
+            .where(self._this, deliveries.c.state == "in_doubt")
             .order_by(deliveries.c.email)
+            .limit(limit)
         )
         with self.engine.connect() as conn:
             return list(conn.scalars(query))
+
+    def doubtful(self) -> list[Doubtful]:
+        """Every recipient in doubt with their batch and why, for the report's CSV."""
+        d = deliveries.c
+        query = (
+            select(d.email, d.batch, d.error, d.updated_at)
+            .where(self._this, d.state == "in_doubt")
+            .order_by(d.batch, d.email)
+        )
+        with self.engine.connect() as conn:
+            return [Doubtful(r.email, r.batch, r.error or "", aware(r.updated_at))
+                    for r in conn.execute(query)]
 
     def states(self) -> dict[str, int]:
         query = (
@@ -142,22 +180,48 @@ class Ledger:
 
     # -- writing (each method is one committed transaction) ---------------------------------
 
+    def settle_dead_runs(self) -> int:
+        """Rows left in flight by a run that died are in doubt now. Call holding the lease
+        (no other run is sending); returns how many."""
+        now = datetime.now(UTC)
+        batches = (send_batches.c.edition == self.edition) & (
+            send_batches.c.newsletter == self.newsletter
+        )
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(deliveries)
+                .where(self._this, deliveries.c.state == "in_flight")
+                .values(state="in_doubt", error=DIED, updated_at=now)
+            ).rowcount
+            conn.execute(
+                update(send_batches)
+                .where(batches, send_batches.c.state == "in_flight")
+                .values(state="in_doubt", error=DIED)
+            )
+        return moved
+
     def next_batch(self) -> int:
         if self._last_batch is None:
             with self.engine.connect() as conn:
-                self._last_batch = int(
-                    conn.scalar(select(func.max(deliveries.c.batch)).where(self._this)) or 0
+                last = conn.scalar(
+                    select(func.max(send_batches.c.batch)).where(
+                        send_batches.c.edition == self.edition,
+                        send_batches.c.newsletter == self.newsletter,
+                    )
                 )
+                rows = conn.scalar(select(func.max(deliveries.c.batch)).where(self._this))
+                self._last_batch = max(int(last or 0), int(rows or 0))
         self._last_batch += 1
         return self._last_batch
 
-    def claim(self, batch: int, recipients: Sequence[Recipient]) -> None:
+    def claim(self, batch: int, recipients: Sequence[Recipient], run: int) -> None:
         """Mark new recipients in flight. Committed before anything is handed to the provider."""
-        insert = _bulk_insert(self.engine)
-        rows = insert.rows(self.edition, self.newsletter, recipients, "in_flight", batch)
+        bulk = _bulk_insert(self.engine)
+        rows = bulk.rows(self.edition, self.newsletter, recipients, "in_flight", batch)
         try:
             with self.engine.begin() as conn:
-                conn.exec_driver_sql(insert.sql, rows)
+                conn.exec_driver_sql(bulk.sql, rows)
+                self._open_batch(conn, batch, len(recipients), run)
         except IntegrityError:
             raise DigestError(
                 f"some of batch {batch} are already in the ledger of "
@@ -165,53 +229,51 @@ class Ledger:
                 hint="Wait for it to finish, then run the send again to pick up the rest.",
             ) from None
 
-    def reclaim(self, batch: int, recipients: Sequence[Recipient]) -> None:
-        """Move in-doubt recipients into a new batch (still in flight) before resending them."""
+    def reclaim(self, batch: int, recipients: Sequence[Recipient], run: int) -> None:
+        """Move in-doubt recipients into a new batch (in flight) before resending them."""
         statement = (
             update(deliveries)
             .where(
                 self._this,
                 deliveries.c.email == bindparam("_email"),
-                deliveries.c.state == "in_flight",
+                deliveries.c.state == "in_doubt",
             )
-            .values(batch=batch, updated_at=datetime.now(UTC), error=None)
+            .values(state="in_flight", batch=batch, updated_at=datetime.now(UTC), error=None)
         )
         with self.engine.begin() as conn:
             conn.execute(statement, [{"_email": who.email} for who in recipients])
+            self._open_batch(conn, batch, len(recipients), run)
 
-    def mark_sent(self, batch: int, recipients: Sequence[Recipient], ids: str | list[str]) -> None:
-        """The provider took the batch: one id for all (SendGrid) or one per recipient."""
+    def settle(self, batch: int, recipients: Sequence[Recipient], outcome: Settled) -> None:
+        """Record what became of each recipient of `batch`, in one transaction."""
         now = datetime.now(UTC)
         in_batch = self._this & (deliveries.c.state == "in_flight") & (deliveries.c.batch == batch)
-        with self.engine.begin() as conn:
-            if isinstance(ids, str):
-                conn.execute(
+        ids = set(outcome.sent.values())
+        single = next(iter(ids)) if len(ids) == 1 else None
+        with _without_fsync(self.engine) as conn:
+            if single is not None and len(outcome.sent) == len(recipients):
+                conn.execute(  # the usual case: the whole batch taken under one id
                     update(deliveries)
                     .where(in_batch)
-                    .values(state="sent", provider_id=ids, updated_at=now)
+                    .values(state="sent", provider_id=single, updated_at=now)
                 )
-                return
-            statement = (
-                update(deliveries)
-                .where(in_batch, deliveries.c.email == bindparam("_email"))
-                .values(state="sent", provider_id=bindparam("_id"), updated_at=now)
-            )
-            conn.execute(
-                statement,
-                [
-                    {"_email": who.email, "_id": pid}
-                    for who, pid in zip(recipients, ids, strict=True)
-                ],
-            )
-
-    def mark_failed(self, batch: int, error: str) -> None:
-        in_batch = self._this & (deliveries.c.state == "in_flight") & (deliveries.c.batch == batch)
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(in_batch)
-                .values(state="failed", error=error[:2000], updated_at=datetime.now(UTC))
-            )
+            else:
+                each = (
+                    update(deliveries)
+                    .where(in_batch, deliveries.c.email == bindparam("_email"))
+                    .values(state=bindparam("_state"), provider_id=bindparam("_id"),
+                            error=bindparam("_error"), updated_at=now)
+                )
+                rows = [
+                    {"_email": recipients[i].email, "_state": state, "_id": pid, "_error": why}
+                    for state, found in (("sent", outcome.sent), ("failed", outcome.failed),
+                                         ("in_doubt", outcome.in_doubt))
+                    for i, value in found.items()
+                    for pid, why in [(value, None) if state == "sent" else (None, value[:2000])]
+                ]
+                if rows:
+                    conn.execute(each, rows)
+            self._close_batch(conn, batch, outcome, single, now)
 
     def clear_failed(self) -> int:
         """Forget earlier refusals so this run tries those recipients again."""
@@ -219,6 +281,58 @@ class Ledger:
             return conn.execute(
                 delete(deliveries).where(self._this, deliveries.c.state == "failed")
             ).rowcount
+
+    def _open_batch(self, conn: Connection, batch: int, size: int, run: int) -> None:
+        conn.execute(
+            insert(send_batches).values(
+                edition=self.edition, newsletter=self.newsletter, batch=batch, run_id=run,
+                size=size, state="in_flight", started_at=datetime.now(UTC),
+            )
+        )
+
+    def _close_batch(self, conn: Connection, batch: int, outcome: Settled, single: str | None,
+                     now: datetime) -> None:
+        kinds = [k for k, found in (("sent", outcome.sent), ("failed", outcome.failed),
+                                    ("in_doubt", outcome.in_doubt)) if found]
+        reasons: Mapping[int, str] = outcome.in_doubt or outcome.failed
+        conn.execute(
+            update(send_batches)
+            .where(send_batches.c.edition == self.edition,
+                   send_batches.c.newsletter == self.newsletter, send_batches.c.batch == batch)
+            .values(
+                state=kinds[0] if len(kinds) == 1 else "mixed" if kinds else "sent",
+                provider_id=single,
+                error=next(iter(reasons.values()), None),
+                finished_at=now,
+            )
+        )
+
+
+@contextmanager
+def _without_fsync(engine: Engine) -> Iterator[Connection]:
+    """A transaction SQLite commits without waiting for the disk (synchronous=NORMAL).
+
+    For the outcome of a batch only: should power fail before it reaches the disk, its rows go
+    back to in flight (in doubt), the safe side; and the next batch's claim, which does wait
+    (FULL), makes it durable with it, the WAL being written in order. Claims always wait.
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        conn.commit()
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            try:
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                conn.commit()
+            except Exception:
+                conn.invalidate()  # never back to the pool without FULL
+                raise
 
 
 class _BulkInsert:

@@ -1,29 +1,44 @@
 """Sending an edition of a newsletter to its subscribers, batch by batch, through the ledger.
 
-For every batch: claim it in the ledger as in flight (committed), hand it to the backend
-(retrying 429/5xx/timeouts with backoff), then mark it sent with the provider's id, or failed
-with the provider's message. A 401/403 or a refused login stops the whole send at once.
+A send holds the edition's send lease (in the database) throughout. The first real send
+freezes the copy readers get (digest.editions.frozen); every run sends that copy. For every
+batch: claim it in the ledger as in flight (committed), hand it to the backend (retrying what
+provably did not arrive), then record what became of each recipient: sent with the provider's
+id, failed with the provider's reason, or in doubt when the answer was lost. A 401/403 or a
+refused login stops the whole send at once; so do several batches in doubt in a row.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from digest.archive import connect
-from digest.editions import BuiltEdition, load_built
-from digest.send.backends import Backend, Rejected, Retry, Stop, open_backend
-from digest.send.ledger import Ledger, Page
-from digest.send.lock import send_lock
+from digest.editions import BuiltEdition, check_names
+from digest.editions.frozen import edition_for_sending, finish, freeze
+from digest.editions.layout import IN_DOUBT_CSV
+from digest.editions.lease import Lease, holding, live_holders
+from digest.editions.states import DRAFT, state_of
+from digest.errors import DigestError
+from digest.send.backends import Backend, Retry, open_backend
+from digest.send.ledger import Ledger, Page, Settled
 from digest.send.message import EditionMail, HeaderError, Recipient
-from digest.send.retry import GaveUp, Pacer, deliver_with_retries
+from digest.send.report import write_in_doubt_csv
+from digest.send.retry import Pacer, deliver_with_retries
+from digest.send.runs import finish_run, start_run
 from digest.settings import Settings
 from digest.subscribers import count_subscribers
 
 Progress = Callable[[int], None]
 PAGE = 1000  # recipients read from the database at a time
+SAMPLE = 5  # addresses shown on the terminal; the rest are in the CSV
+IN_DOUBT_IN_A_ROW = 5  # batches whose answer was lost, one after another, before giving up
 
 
 @dataclass
@@ -35,16 +50,21 @@ class SendPlan:
     title: str
     subject: str
     backend: str
+    state: str  # draft | sending | sent
+    frozen: bool  # sending the copy frozen at the first send (not the folder's files)
     to_send: int  # subscribers not yet sent to (suppressed ones excluded)
     already_sent: int
     suppressed: int
     failed_before: int  # refused last time; tried again
-    in_doubt: list[str]  # in flight when an earlier run died
+    in_doubt: int  # in doubt from earlier runs
+    in_doubt_sample: list[str]  # the first few of them
     resend_in_doubt: bool
+    in_doubt_csv: Path
+    note: str | None = None
 
     @property
     def recipients(self) -> int:
-        return self.to_send + (len(self.in_doubt) if self.resend_in_doubt else 0)
+        return self.to_send + (self.in_doubt if self.resend_in_doubt else 0)
 
 
 @dataclass
@@ -53,7 +73,9 @@ class SendReport:
     sent: int = 0
     failed: int = 0
     retries: int = 0
-    in_doubt: list[str] = field(default_factory=list)  # still in doubt after this run
+    in_doubt: int = 0  # in doubt after this run, earlier runs' included
+    in_doubt_sample: list[str] = field(default_factory=list)
+    in_doubt_csv: Path | None = None  # the full list, when anyone is in doubt
     failures: list[tuple[str, str]] = field(default_factory=list)  # (address, why), a sample
     stopped: str | None = None  # why the send stopped early
     seconds: float = 0.0
@@ -71,30 +93,36 @@ def plan_send(
     settings: Settings, edition: str, slug: str, *, resend_in_doubt: bool = False
 ) -> SendPlan:
     """Check the edition and the settings and count who would get it. Sends nothing."""
-    built = load_built(settings.out_dir, edition, slug)
+    engine = connect(settings.database)
+    built, frozen, note = edition_for_sending(engine, settings.out_dir, edition, slug)
     mail = EditionMail(settings, built)  # refuses bad header values now, not mid-send
     mail.mime(Recipient("check@example.com", "Check"))
     open_backend(settings, mail)  # an unknown backend or a missing key fails here
-    return _plan(
-        settings, built, Ledger(connect(settings.database), edition, slug), resend_in_doubt
-    )
+    return _plan(settings, built, frozen, note, Ledger(engine, edition, slug), resend_in_doubt)
 
 
-def _plan(settings: Settings, built: BuiltEdition, ledger: Ledger, resend: bool) -> SendPlan:
+def _plan(settings: Settings, built: BuiltEdition, frozen: bool, note: str | None,
+          ledger: Ledger, resend: bool) -> SendPlan:
     states = ledger.states()
     counts = count_subscribers(ledger.engine, built.slug)[0]
+    known = state_of(ledger.engine, built.edition, built.slug)
     return SendPlan(
         edition=built.edition,
         newsletter=built.slug,
         title=built.title,
         subject=built.subject,
         backend=settings.sender,
+        state=known.state if known else DRAFT,
+        frozen=frozen,
         to_send=ledger.to_send(),
         already_sent=states.get("sent", 0),
         suppressed=counts.suppressed,
         failed_before=states.get("failed", 0),
-        in_doubt=ledger.in_doubt(),
+        in_doubt=states.get("in_doubt", 0) + states.get("in_flight", 0),
+        in_doubt_sample=ledger.in_doubt(SAMPLE),
         resend_in_doubt=resend,
+        in_doubt_csv=built.folder / IN_DOUBT_CSV,
+        note=note,
     )
 
 
@@ -107,31 +135,60 @@ def run_send(
     progress: Progress | None = None,
     on_retry: Callable[[Retry, float], None] | None = None,
 ) -> SendReport:
-    """Send the built edition to everyone on the list not yet sent to. Safe to run again."""
-    built = load_built(settings.out_dir, edition, slug)
+    """Send the edition to everyone on the list not yet sent to. Safe to run again."""
+    check_names(edition, slug)
     engine = connect(settings.database)
-    ledger = Ledger(engine, edition, slug)
-    with send_lock(engine, built.folder, edition, slug):
-        report = SendReport(_plan(settings, built, ledger, resend_in_doubt))
+    ttl = settings.send_lease_seconds
+    with holding(engine, edition, slug, "send", ttl=ttl) as lease:
+        _wait_for_builds(engine, edition, ttl)
+        built, frozen, note = edition_for_sending(engine, settings.out_dir, edition, slug)
+        ledger = Ledger(engine, edition, slug)
+        ledger.settle_dead_runs()
+        report = SendReport(_plan(settings, built, frozen, note, ledger, resend_in_doubt))
         ledger.clear_failed()
         backend = open_backend(settings, EditionMail(settings, built))
-        run = _Run(settings, ledger, backend, report, progress, on_retry)
+        run_id = start_run(engine, edition, slug, settings.sender)
+        run = _Run(settings, ledger, backend, report, lease, run_id, built, frozen,
+                   progress, on_retry)
         started = time.monotonic()
-        with backend:
-            try:
+        try:
+            with backend:
                 if resend_in_doubt:
-                    run.all(run.in_doubt_page, resend=True)
+                    run.all(ledger.doubtful_page, resend=True)
                 run.all(ledger.page, resend=False)
-            except SendStopped as exc:
-                report.stopped = str(exc)
+        except SendStopped as exc:
+            report.stopped = str(exc)
+        except BaseException as exc:  # Ctrl+C, or a database gone away: say so if we can
+            with contextlib.suppress(Exception):
+                finish_run(engine, run_id, "stopped", f"interrupted ({type(exc).__name__})")
+            raise
+        finish_run(engine, run_id, "stopped" if report.stopped else "finished", report.stopped)
+        if run.frozen and not report.stopped:
+            finish(engine, edition, slug)
         report.seconds = time.monotonic() - started
-        report.in_doubt = ledger.in_doubt()
-        report.failures = ledger.failures()
+        _close(report, ledger, built)
     return report
 
 
+def _wait_for_builds(engine: Engine, edition: str, ttl: float) -> None:
+    """A build swapping the edition folder in right now ends within seconds: wait for it."""
+    deadline = time.monotonic() + min(ttl, 60.0)
+    while builds := live_holders(engine, edition, purpose="build"):
+        if time.monotonic() > deadline:
+            raise DigestError(f"{builds[0].describe()} is writing edition {edition}",
+                              hint="Let it finish, then send again.")
+        time.sleep(0.2)
+
+
+def _close(report: SendReport, ledger: Ledger, built: BuiltEdition) -> None:
+    report.in_doubt = ledger.states().get("in_doubt", 0)
+    report.in_doubt_sample = ledger.in_doubt(SAMPLE)
+    report.in_doubt_csv = write_in_doubt_csv(ledger, built.folder / IN_DOUBT_CSV)
+    report.failures = ledger.failures()
+
+
 class _Run:
-    """One run of a send: batches through claim -> deliver (with retries) -> mark."""
+    """One run of a send: batches through claim -> deliver (with retries) -> settle."""
 
     def __init__(
         self,
@@ -139,6 +196,10 @@ class _Run:
         ledger: Ledger,
         backend: Backend,
         report: SendReport,
+        lease: Lease,
+        run_id: int,
+        built: BuiltEdition,
+        frozen: bool,
         progress: Progress | None,
         on_retry: Callable[[Retry, float], None] | None,
     ) -> None:
@@ -146,58 +207,76 @@ class _Run:
         self.ledger = ledger
         self.backend = backend
         self.report = report
+        self.lease = lease
+        self.run_id = run_id
+        self.built = built
+        self.frozen = frozen
         self.progress = progress
         self.on_retry = on_retry
         self.size = max(1, min(settings.send_batch_size, backend.batch_limit))
         self.pacer = Pacer(settings.send_rate)
-        self.first = ledger.next_batch()  # rows in flight from batches before it are in doubt
-
-    def in_doubt_page(self, after: int, limit: int) -> Page:
-        return self.ledger.doubtful_page(after, limit, self.first)
+        self.doubtful_in_a_row = 0
 
     def all(self, fetch: Callable[[int, int], Page], *, resend: bool) -> None:
         # One thread: building the next batch in another while this one is with the provider
         # was measured slower (bench/send.py), the two threads fighting over the GIL.
-        for recipients, prepared in _prepared(self.backend, _batches(fetch, self.size)):
-            self.one(recipients, prepared, resend=resend)
+        for recipients, prepared, bad in _prepared(self.backend, _batches(fetch, self.size)):
+            self.one(recipients, prepared, bad, resend=resend)
 
-    def one(self, recipients: list[Recipient], prepared: Any, *, resend: bool) -> None:
+    def one(self, recipients: list[Recipient], prepared: Any, bad: dict[int, str], *,
+            resend: bool) -> None:
         ledger, report, n = self.ledger, self.report, len(recipients)
+        if self.lease.lost:
+            raise SendStopped(f"lost the send lease: {self.lease.lost}")
+        if not self.frozen:  # the first real send: what readers get is frozen from now on
+            freeze(ledger.engine, self.built)
+            self.frozen = True
         batch = ledger.next_batch()
         self.pacer.wait(n)
         if resend:
-            ledger.reclaim(batch, recipients)
+            ledger.reclaim(batch, recipients, self.run_id)
         else:
-            ledger.claim(batch, recipients)
-        # From here until mark_sent/mark_failed the batch is in flight: a crash leaves it in
-        # doubt, never silently sent again.
-        try:
-            if isinstance(prepared, Rejected):
-                raise prepared
-            ids = deliver_with_retries(
-                self.backend,
-                prepared,
-                retries=self.settings.send_retries,
-                backoff=self.settings.send_backoff,
-                on_retry=self._retried,
-            )
-        except (Rejected, Stop) as exc:
-            ledger.mark_failed(batch, exc.message)
-            report.failed += n
-            if isinstance(exc, Stop):
-                raise SendStopped(exc.message) from None
-        except GaveUp as exc:
-            tries = f"gave up after {exc.attempts} attempts"
-            if exc.uncertain:  # it may have got through: leave it in doubt
-                raise SendStopped(f"{exc.last.message} ({tries}; that batch is in doubt)") from None
-            ledger.mark_failed(batch, f"{exc.last.message} ({tries})")
-            report.failed += n
-            raise SendStopped(f"{exc.last.message} ({tries})") from None
-        else:
-            ledger.mark_sent(batch, recipients, ids)
-            report.sent += n
+            ledger.claim(batch, recipients, self.run_id)
+        # From here until settle() the batch is in flight: a crash leaves it in doubt, never
+        # silently sent again.
+        good = [i for i in range(n) if i not in bad]
+        outcome = deliver_with_retries(
+            self.backend,
+            [recipients[i] for i in good],
+            prepared,
+            retries=self.settings.send_retries,
+            backoff=self.settings.send_backoff,
+            on_retry=self._retried,
+        ) if good else None
+        settled = Settled(sent={}, failed=dict(bad), in_doubt={})
+        if outcome is not None:
+            for mine, theirs in ((settled.sent, outcome.sent), (settled.failed, outcome.failed),
+                                 (settled.in_doubt, outcome.in_doubt)):
+                mine.update((good[i], value) for i, value in theirs.items())
+        ledger.settle(batch, recipients, settled)
+        report.sent += len(settled.sent)
+        report.failed += len(settled.failed)
         if self.progress is not None:
             self.progress(n)
+        self._stop_if_hopeless(outcome, settled, n)
+
+    def _stop_if_hopeless(self, outcome: Any, settled: Settled, n: int) -> None:
+        if outcome is None:
+            return
+        if outcome.stop:
+            raise SendStopped(outcome.stop)
+        if outcome.gave_up:
+            raise SendStopped(next(iter(outcome.gave_up.values())))
+        if settled.in_doubt and len(settled.in_doubt) == n:
+            self.doubtful_in_a_row += 1
+            if self.doubtful_in_a_row >= IN_DOUBT_IN_A_ROW:
+                raise SendStopped(
+                    f"the provider's answer was lost for {IN_DOUBT_IN_A_ROW} batches in a row "
+                    f"(last: {next(iter(settled.in_doubt.values()))}); stopping before "
+                    "everyone is in doubt"
+                )
+        else:
+            self.doubtful_in_a_row = 0
 
     def _retried(self, exc: Retry, delay: float) -> None:
         self.report.retries += 1
@@ -207,13 +286,29 @@ class _Run:
 
 def _prepared(
     backend: Backend, batches: Iterable[list[Recipient]]
-) -> Iterator[tuple[list[Recipient], Any]]:
-    """Each batch with what the backend sends for it; a header problem fails just that batch."""
+) -> Iterator[tuple[list[Recipient], Any, dict[int, str]]]:
+    """Each batch with what the backend sends for its good recipients, and the bad ones (a
+    value that cannot go in a header): those fail alone, the rest of their batch goes."""
     for batch in batches:
         try:
-            yield batch, backend.prepare(batch)
+            prepared = backend.prepare(batch)
+        except HeaderError:
+            yield _without_the_bad(backend, batch)
+        else:
+            yield batch, prepared, {}
+
+
+def _without_the_bad(backend: Backend,
+                     batch: list[Recipient]) -> tuple[list[Recipient], Any, dict[int, str]]:
+    """A batch some of whose recipients cannot be prepared: find them, prepare the rest."""
+    bad: dict[int, str] = {}
+    for i, who in enumerate(batch):
+        try:
+            backend.prepare([who])
         except HeaderError as exc:
-            yield batch, Rejected(str(exc))
+            bad[i] = exc.message
+    good = [who for i, who in enumerate(batch) if i not in bad]
+    return batch, backend.prepare(good) if good else None, bad
 
 
 def _batches(fetch: Callable[[int, int], Page], size: int) -> Iterator[list[Recipient]]:

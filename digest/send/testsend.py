@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from digest.editions import load_built
+from digest.archive import connect
+from digest.editions.frozen import edition_for_sending
 from digest.errors import DigestError
-from digest.send.backends import Rejected, Stop, open_backend
+from digest.send.backends import open_backend
 from digest.send.message import EditionMail, Recipient
-from digest.send.retry import GaveUp, deliver_with_retries
+from digest.send.retry import deliver_with_retries
 from digest.settings import Settings
 from digest.subscribers import BadAddress, normalise_email
 
@@ -24,22 +25,25 @@ def send_test(
             recipients.append(Recipient(normalise_email(raw)))
         except BadAddress as exc:
             raise DigestError(f"test address: {exc}") from None
-    mail = EditionMail(settings, load_built(settings.out_dir, edition, slug), test=True)
+    built, _, _ = edition_for_sending(connect(settings.database), settings.out_dir, edition, slug)
+    mail = EditionMail(settings, built, test=True)
     backend = open_backend(settings, mail)
     size = max(1, min(settings.send_batch_size, backend.batch_limit))
     done: list[tuple[str, str]] = []
     with backend:
         for start in range(0, len(recipients), size):
             batch = recipients[start : start + size]
-            try:
-                ids = deliver_with_retries(
-                    backend,
-                    backend.prepare(batch),
-                    retries=settings.send_retries,
-                    backoff=settings.send_backoff,
-                )
-            except (Rejected, Stop, GaveUp) as exc:
-                raise DigestError(f"the test send failed: {exc}") from None
-            ids = [ids] * len(batch) if isinstance(ids, str) else ids
-            done.extend((who.email, pid) for who, pid in zip(batch, ids, strict=True))
+            outcome = deliver_with_retries(
+                backend,
+                batch,
+                backend.prepare(batch),
+                retries=settings.send_retries,
+                backoff=settings.send_backoff,
+            )
+            trouble = {**outcome.failed, **outcome.in_doubt}
+            if trouble:
+                index, why = next(iter(sorted(trouble.items())))
+                doubt = " (it may have arrived)" if index in outcome.in_doubt else ""
+                raise DigestError(f"the test send to {batch[index].email} failed{doubt}: {why}")
+            done.extend((who.email, outcome.sent[i]) for i, who in enumerate(batch))
     return done

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from digest.archive.schema import subscribers
 from digest.cli import app
+from digest.editions.lease import holding
 from digest.errors import DigestError
 from digest.send.backends.outbox import file_name
 from digest.send.ledger import Ledger
-from digest.send.lock import send_lock
 from digest.send.message import Recipient
 from digest.send.retry import Pacer
 from digest.send.runner import plan_send, run_send
@@ -63,31 +63,45 @@ def test_cli_send_then_rerun_has_nothing_to_send(
     )
 
 
-def test_in_flight_leftovers_are_reported_and_left_alone_unless_asked(
+def crashed_batch(engine: Engine, emails: list[str]) -> None:
+    """What a run killed mid-batch leaves behind: the batch claimed, in flight."""
+    from digest.send.runs import start_run
+
+    crashed = Ledger(engine, EDITION, SLUG)
+    run = start_run(engine, EDITION, SLUG, "outbox")
+    crashed.claim(crashed.next_batch(), [Recipient(e) for e in emails], run)
+
+
+def test_in_flight_leftovers_are_in_doubt_and_left_alone_unless_asked(
     settings: Settings, edition: Path, people: People, engine: Engine
 ) -> None:
     emails = people(10)
-    crashed = Ledger(engine, EDITION, SLUG)  # what a run killed mid-batch leaves behind
-    crashed.claim(crashed.next_batch(), [Recipient(e) for e in emails[:3]])
+    crashed_batch(engine, emails[:3])
 
     plan = plan_send(settings, EDITION, SLUG)
-    assert plan.in_doubt == emails[:3] and plan.to_send == 7
+    assert plan.in_doubt == 3 and plan.to_send == 7
     report = run_send(settings, EDITION, SLUG)
-    assert report.sent == 7 and report.in_doubt == emails[:3] and not report.ok
+    assert report.sent == 7 and report.in_doubt == 3 and not report.ok
+    assert Ledger(engine, EDITION, SLUG).in_doubt() == emails[:3]
     outbox = edition / "outbox"
     assert not any((outbox / file_name(e)).exists() for e in emails[:3])
+    listed = (edition / "in-doubt.csv").read_text().splitlines()
+    assert listed[0] == "email,batch,since,why" and len(listed) == 4
+    assert listed[1].startswith(f"{emails[0]},1,") and "the run sending it died" in listed[1]
 
     result = runner.invoke(app, ["send", EDITION, "--newsletter", SLUG, "--yes"])
     assert (
         result.exit_code == 1
         and emails[0] in result.output
         and "--resend-in-doubt" in result.output
+        and str(edition / "in-doubt.csv") in result.output.replace("\n", "")
     )
 
     report = run_send(settings, EDITION, SLUG, resend_in_doubt=True)
-    assert report.ok and report.sent == 3 and report.in_doubt == []
+    assert report.ok and report.sent == 3 and report.in_doubt == 0
     assert all(state == "sent" for state, _ in ledger_rows(engine).values())
     assert all((outbox / file_name(e)).exists() for e in emails)
+    assert not (edition / "in-doubt.csv").exists()  # nobody is in doubt any more
 
 
 def test_suppressed_in_doubt_recipients_are_not_resent(
@@ -96,18 +110,20 @@ def test_suppressed_in_doubt_recipients_are_not_resent(
     from digest.subscribers import suppress
 
     emails = people(3)
-    crashed = Ledger(engine, EDITION, SLUG)
-    crashed.claim(crashed.next_batch(), [Recipient(e) for e in emails])
+    crashed_batch(engine, emails)
     suppress(engine, emails[1], SLUG, "unsubscribed", "one-click")
     report = run_send(settings, EDITION, SLUG, resend_in_doubt=True)
-    assert report.sent == 2 and report.in_doubt == [emails[1]]
+    assert report.sent == 2 and report.in_doubt == 1
+    assert Ledger(engine, EDITION, SLUG).in_doubt() == [emails[1]]
 
 
 def test_a_second_send_of_the_same_edition_is_refused_while_one_runs(
     settings: Settings, edition: Path, people: People, engine: Engine
 ) -> None:
     people(2)
-    with send_lock(engine, edition, EDITION, SLUG), pytest.raises(DigestError, match="another"):
+    with holding(engine, EDITION, SLUG, "send", ttl=60), pytest.raises(
+        DigestError, match=r"a send \(process .* on this machine"
+    ):
         run_send(settings, EDITION, SLUG)
     assert run_send(settings, EDITION, SLUG).sent == 2  # free again afterwards
 
@@ -139,7 +155,7 @@ def test_the_pacer_keeps_to_the_rate() -> None:
     free.wait(10_000)
 
 
-def test_a_name_with_a_line_break_fails_its_batch_not_the_send(
+def test_a_name_with_a_line_break_fails_alone_not_its_batch(
     configure: Callable[..., Settings], edition: Path, people: People, engine: Engine
 ) -> None:
     settings = configure(send_batch_size=2)
@@ -151,7 +167,27 @@ def test_a_name_with_a_line_break_fails_its_batch_not_the_send(
             .values(name="Eve\r\nBcc: all@example.com")
         )
     report = run_send(settings, EDITION, SLUG)
-    assert (report.sent, report.failed, report.stopped) == (4, 2, None)
+    assert (report.sent, report.failed, report.stopped) == (5, 1, None)
+    assert report.failures == [(emails[2], report.failures[0][1])]
     assert "line break" in report.failures[0][1]
     failed = {e for e, (state, _) in ledger_rows(engine).items() if state == "failed"}
-    assert failed == {emails[2], emails[3]}
+    assert failed == {emails[2]}  # alone: the rest of its batch went
+
+
+def test_once_sent_every_run_sends_the_frozen_copy(
+    settings: Settings, edition: Path, people: People
+) -> None:
+    first = people(2)
+    assert run_send(settings, EDITION, SLUG).sent == 2
+    (edition / "email.html").write_text("<p>Edited by hand after the send</p>")
+    (edition / "email.txt").write_text("Edited by hand after the send")
+    later = people(1, start=2)
+    plan = plan_send(settings, EDITION, SLUG)
+    assert plan.state == "sent" and plan.frozen and "differ" in (plan.note or "")
+    assert run_send(settings, EDITION, SLUG).sent == 1
+    for address in first + later:
+        message = (edition / "outbox" / file_name(address)).read_bytes()
+        assert b"Brussels agrees the code of practice" in message
+        assert b"Edited by hand" not in message
+    result = runner.invoke(app, ["send", EDITION, "-n", SLUG, "--yes"])
+    assert "sends the frozen copy" in result.output and "differ" in result.output

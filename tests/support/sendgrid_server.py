@@ -3,25 +3,29 @@
 It checks the request the way SendGrid does (API key, JSON, at most 1,000 personalizations, the
 required fields, header rules) and answers 202 with an X-Message-Id, logging every recipient
 it accepted. Tests script the next answers: 429 with X-RateLimit-Reset, 500, 401, a 400,
-slow answers (timeouts), dropped connections, or holding a request (to kill the sender
-mid-request).
+slow answers (timeouts), dropped connections (before or after taking the batch), a connection
+reset while the request is still being written, or holding a request (to kill the sender
+mid-request). `chaos` mixes such answers in at random, by fraction, for requests not scripted.
 
     with SendGridServer() as server:
         server.script(Action.status(500), Action.ok())
         ... DIGEST_SENDGRID_API_HOST=server.url ...
         server.accepted  # [(email, message_id), ...]
 
-Run as a program (`python -m tests.support.sendgrid_server`) it serves until killed and prints
-its port; GET /_stats answers {"requests", "recipients", "duplicates"} for the benchmark
-(duplicates: recipients accepted more than once for the same edition of a newsletter).
+Run as a program (`python -m tests.support.sendgrid_server [--drop-fraction F]`) it serves
+until killed and prints its port; GET /_stats answers {"requests", "recipients", "duplicates",
+"dropped"} for the benchmark (duplicates: recipients accepted more than once for the same
+edition of a newsletter; dropped: requests taken whose answer was then lost on purpose).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import random
 import secrets
 import socket
+import struct
 import threading
 import time
 from collections import Counter, deque
@@ -43,12 +47,13 @@ RESERVED_HEADERS = {
 class Action:
     """How to answer one request."""
 
-    kind: str = "ok"  # ok | status | slow | disconnect | hold
+    kind: str = "ok"  # ok | status | slow | disconnect | hold | cut
     status: int = 202
     headers: dict[str, str] = field(default_factory=dict)
     message: str = ""
     delay: float = 0.0
     process: bool = False  # slow/hold: take (log) the batch before stalling?
+    answer: bool = False  # hold: once released, take the batch and answer 202 as usual
 
     @classmethod
     def ok(cls) -> Action:
@@ -73,19 +78,52 @@ class Action:
         return cls("slow", delay=delay, process=process)
 
     @classmethod
-    def disconnect(cls) -> Action:
-        return cls("disconnect")
+    def disconnect(cls, *, process: bool = False) -> Action:
+        """Read the whole request, then close without a word; `process`: take the batch first
+        (accept-then-drop: the answer is lost, the mail goes out)."""
+        return cls("disconnect", process=process)
 
     @classmethod
-    def hold(cls, *, process: bool = False) -> Action:
-        """Keep the request (and the sender) waiting until release(); processed first if asked."""
-        return cls("hold", process=process)
+    def drop_after_accepting(cls) -> Action:
+        return cls.disconnect(process=True)
+
+    @classmethod
+    def timeout_after_accepting(cls, delay: float) -> Action:
+        """Take the batch, then answer nothing for `delay` seconds (past the client's timeout)."""
+        return cls.slow(delay, process=True)
+
+    @classmethod
+    def cut_upload(cls) -> Action:
+        """Reset the connection while the request body is still being written to us: the
+        batch provably never arrived."""
+        return cls("cut")
+
+    @classmethod
+    def hold(cls, *, process: bool = False, answer: bool = False) -> Action:
+        """Keep the request (and the sender) waiting until release(); processed first if asked.
+        With `answer`, once released the batch is taken and answered as usual."""
+        return cls("hold", process=process, answer=answer)
 
 
 class SendGridServer:
-    def __init__(self, api_key: str = API_KEY, *, keep: bool = True, port: int = 0) -> None:
+    def __init__(
+        self,
+        api_key: str = API_KEY,
+        *,
+        keep: bool = True,
+        port: int = 0,
+        chaos: dict[str, float] | None = None,
+        seed: int | None = None,
+    ) -> None:
         self.api_key = api_key
         self.keep = keep  # keep every accepted recipient and payload (off for the benchmark)
+        # Unscripted requests get, at random by these fractions: "drop" (taken, then the
+        # connection closed without an answer), "timeout" (taken, no answer for a while),
+        # "429", "500", "cut" (reset while the request is written: not taken).
+        self.chaos = dict(chaos or {})
+        self.chaos_delay = 2.0  # how long "timeout" keeps quiet
+        self._random = random.Random(seed)
+        self.dropped = 0  # requests taken whose answer was lost on purpose
         self.accepted: list[tuple[str, str]] = []  # (email, X-Message-Id)
         self.payloads: list[dict[str, Any]] = []
         self.statuses: list[int] = []  # answer to each request (0: none, connection dropped)
@@ -136,7 +174,23 @@ class SendGridServer:
     def next_action(self) -> Action:
         with self._lock:
             self.requests += 1
-            return self._script.popleft() if self._script else Action()
+            if self._script:
+                return self._script.popleft()
+            return self._chaos()
+
+    def _chaos(self) -> Action:
+        roll = self._random.random()
+        for kind, fraction in self.chaos.items():
+            if roll < fraction:
+                return {
+                    "drop": Action.drop_after_accepting,
+                    "timeout": lambda: Action.timeout_after_accepting(self.chaos_delay),
+                    "429": lambda: Action.rate_limited(reset_in=0.0),
+                    "500": lambda: Action.error(500),
+                    "cut": Action.cut_upload,
+                }[kind]()
+            roll -= fraction
+        return Action()
 
     def take(self, payload: dict[str, Any]) -> str:
         """Log the batch as accepted; its message id."""
@@ -159,6 +213,7 @@ class SendGridServer:
                 "requests": self.requests,
                 "recipients": self.recipients,
                 "duplicates": duplicates,
+                "dropped": self.dropped,
             }
 
 
@@ -305,11 +360,15 @@ def _handler_for(server: SendGridServer) -> type[BaseHTTPRequestHandler]:
                 self._answer(404, _errors([(None, "not found")]))
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path.rstrip("/") != "/v3/mail/send":
                 self._answer(404, _errors([(None, "not found")]))
                 return
             action = server.next_action()
+            if action.kind == "cut":  # before the body is read: the client is still writing
+                self.rfile.read(min(65536, int(self.headers.get("Content-Length") or 0)))
+                self._reset()
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.headers.get("Authorization") != f"Bearer {server.api_key}" or (
                 action.kind == "status" and action.status == 401
             ):
@@ -323,7 +382,7 @@ def _handler_for(server: SendGridServer) -> type[BaseHTTPRequestHandler]:
             if action.kind == "status":
                 self._answer(action.status, _errors([(None, action.message)]), action.headers)
                 return
-            if action.kind == "disconnect":
+            if action.kind == "disconnect" and not action.process:
                 self._drop()
                 return
             if not (self.headers.get("Content-Type") or "").startswith("application/json"):
@@ -338,14 +397,20 @@ def _handler_for(server: SendGridServer) -> type[BaseHTTPRequestHandler]:
             if errors:
                 self._answer(400, _errors(errors))
                 return
-            if action.kind in ("slow", "hold"):
+            if action.kind == "hold" and action.answer:
+                with server._lock:
+                    server.held += 1
+                server._release.wait(120)
+            elif action.kind in ("slow", "hold", "disconnect"):
                 if action.process:
                     server.take(payload)
+                    with server._lock:
+                        server.dropped += 1
                 if action.kind == "hold":
                     with server._lock:
                         server.held += 1
                     server._release.wait(120)
-                else:
+                elif action.kind == "slow":
                     time.sleep(action.delay)
                 self._drop()
                 return
@@ -376,6 +441,17 @@ def _handler_for(server: SendGridServer) -> type[BaseHTTPRequestHandler]:
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
 
+        def _reset(self) -> None:
+            """Abort the connection with a TCP reset (unread data is thrown away)."""
+            with server._lock:
+                server.statuses.append(-1)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
+
     return Handler
 
 
@@ -389,8 +465,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=API_KEY)
+    parser.add_argument(
+        "--drop-fraction", type=float, default=0.0,
+        help="take this fraction of the batches, then drop the connection without answering",
+    )  # fmt: skip
     args = parser.parse_args()
-    server = SendGridServer(args.api_key, keep=False, port=args.port)
+    chaos = {"drop": args.drop_fraction} if args.drop_fraction else None
+    server = SendGridServer(args.api_key, keep=False, port=args.port, chaos=chaos)
     print(f"PORT {server._httpd.server_address[1]}", flush=True)
     server._httpd.serve_forever()
 

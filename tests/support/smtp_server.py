@@ -5,7 +5,9 @@
         server.messages                    # [Received(mail_from, rcpt_tos, data, peer)]
 
 `drop_after=N` closes each connection abruptly when a client starts its (N+1)th message on it,
-the way a server with a per-connection limit or an idle timeout does. `tls` (an ssl context)
+the way a server with a per-connection limit or an idle timeout does. `lose_replies={n, ...}`
+queues the n-th message received (1 = the first) and then closes the connection before its
+final reply: the client cannot know the message arrived. `tls` (an ssl context)
 serves implicit TLS; `starttls` offers STARTTLS; `logins` ({user: password}) requires AUTH.
 """
 
@@ -65,6 +67,9 @@ class _Recorder:
                 owner.messages.append(received)
             owner.count += 1
             owner.per_connection[session.peer] = owner.per_connection.get(session.peer, 0) + 1
+            lose = owner.count in owner.lose_replies
+        if lose:
+            server.transport.abort()  # queued, but the "250" never reaches the client
         return "250 2.0.0 Ok: queued"
 
 
@@ -85,8 +90,10 @@ class SmtpServer:
         starttls: ssl.SSLContext | None = None,
         logins: dict[str, str] | None = None,
         keep: bool = True,
+        lose_replies: set[int] | None = None,
     ) -> None:
         self.drop_after = drop_after
+        self.lose_replies = set(lose_replies or ())
         self.keep = keep
         self.messages: list[Received] = []
         self.count = 0

@@ -25,8 +25,9 @@ def test_the_index_lists_the_built_edition_newest_first(page, server, facts, sho
     row = edition.locator("tbody tr").first
     assert "AI Policy Weekly" in row.inner_text()
     cells = row.locator("td").all_inner_texts()
-    assert cells[2].strip() == "2"  # articles picked
-    assert cells[3].strip().endswith("KB")
+    assert cells[1].strip() == "draft"  # built, not sent
+    assert cells[3].strip() == "2"  # articles picked
+    assert cells[4].strip().endswith("KB")
     shoot(page, "index", full_page=True)
 
 

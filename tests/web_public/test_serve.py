@@ -169,9 +169,14 @@ TRAVERSALS = [
 ]
 
 
-def test_path_traversal_over_the_wire_is_404(server, public_settings):
-    (public_settings.out_dir / "2026-W47" / "antitrust-weekly").mkdir(parents=True)
-    (public_settings.out_dir / "2026-W47" / "antitrust-weekly" / "email.html").write_text("fine")
+def test_path_traversal_over_the_wire_is_404(server, public_settings, engine):
+    from digest.editions import load_built
+    from digest.editions.frozen import freeze
+    from tests.support.data import make_edition
+
+    make_edition(public_settings.out_dir, "2026-W47", "antitrust-weekly", html="fine")
+    freeze(engine, load_built(public_settings.out_dir, "2026-W47", "antitrust-weekly"))
+    make_edition(public_settings.out_dir, "2026-W48", "antitrust-weekly", html="a draft")
     secret = public_settings.out_dir.parent / "secret"
     secret.mkdir(exist_ok=True)
     (secret / "email.html").write_text("TOP SECRET")
@@ -185,6 +190,8 @@ def test_path_traversal_over_the_wire_is_404(server, public_settings):
 
     good = httpx.get(f"{server.url}/archive/2026-W47/antitrust-weekly")
     assert good.status_code == 200 and good.text == "fine"
+    draft = httpx.get(f"{server.url}/archive/2026-W48/antitrust-weekly")
+    assert draft.status_code == 404 and "a draft" not in draft.text
 
 
 def test_an_oversized_webhook_body_is_refused_before_it_is_sent(server):

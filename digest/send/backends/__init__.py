@@ -1,13 +1,15 @@
 """Delivery backends, looked up by name (DIGEST_SENDER): outbox, smtp, sendgrid.
 
-A new backend is a class with `name`, `batch_limit` and `deliver(batch)`, registered with
-`@register("name")` the way the built-in ones are.
+A new backend is a class with `name`, `batch_limit`, `prepare(batch)` and `deliver(prepared)`,
+registered with `@register("name")` the way the built-in ones are (see base.py).
 """
 
 from digest.send.backends import outbox, sendgrid, smtp  # noqa: F401  (importing registers them)
 from digest.send.backends.base import (
     Backend,
     Delivered,
+    Delivery,
+    InDoubt,
     ProviderError,
     Rejected,
     Retry,
@@ -20,6 +22,8 @@ from digest.send.backends.base import (
 __all__ = [
     "Backend",
     "Delivered",
+    "Delivery",
+    "InDoubt",
     "ProviderError",
     "Rejected",
     "Retry",

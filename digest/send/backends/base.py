@@ -1,27 +1,27 @@
 """What every delivery backend is: a name, a batch limit, `prepare(batch)` and `deliver(prepared)`.
 
-`prepare` builds what goes out (a request body, MIME messages) without any I/O, once per batch
-however many times it is retried. `deliver` hands it over
-and returns the provider's id(s), or raises one of the errors below; it never retries by itself.
-The runner owns retries, backoff, the ledger and the rate limit, so every backend gets the same
-guarantees.
+`prepare` builds what goes out (a request body, MIME messages) without any I/O. `deliver` hands
+it over and says what became of each recipient; it never retries by itself. A provider call has
+three outcomes, not two: taken, refused, or unknown (the answer was lost after the request went
+out: *in doubt*). `deliver` returns the provider's id(s) when everyone was taken, or a
+`Delivery` when recipients of one batch fared differently; it raises one of the errors below
+when the whole batch fared the same. The runner owns retries, backoff, the ledger and the rate
+limit, so every backend gets the same guarantees.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from digest.errors import DigestError
 from digest.send.message import EditionMail, Recipient
 from digest.settings import Settings
 
-# One id for the whole batch (SendGrid's X-Message-Id), or one per recipient, in order.
-Delivered = str | list[str]
-
 
 class ProviderError(Exception):
-    """The provider did not take the batch."""
+    """The provider did not (provably) take the batch."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -29,17 +29,16 @@ class ProviderError(Exception):
 
 
 class Retry(ProviderError):
-    """Try the same batch again later: 429, 5xx, a timeout, a dropped connection.
+    """The provider provably did not take the batch; it may be tried again: a 429, a 5xx with
+    a response, a connection refused, a failure while connecting or writing the request.
 
     `wait` is how long the provider asked us to wait (429 with X-RateLimit-Reset), None for the
-    usual backoff. `uncertain` is True when the provider may have taken the batch before the
-    trouble (a timeout or a connection lost after the request went out).
+    usual backoff.
     """
 
-    def __init__(self, message: str, *, wait: float | None = None, uncertain: bool = False) -> None:
+    def __init__(self, message: str, *, wait: float | None = None) -> None:
         super().__init__(message)
         self.wait = wait
-        self.uncertain = uncertain
 
 
 class Rejected(ProviderError):
@@ -48,6 +47,44 @@ class Rejected(ProviderError):
 
 class Stop(ProviderError):
     """Nothing will get through (401/403, a refused login): stop the whole send at once."""
+
+
+class InDoubt(ProviderError):
+    """The request went out and its answer never came (connection dropped while reading it,
+    read timeout): the provider may have taken it. Never retried on its own."""
+
+
+@dataclass
+class Delivery:
+    """What became of each recipient of one batch, by their index in it."""
+
+    sent: dict[int, str] = field(default_factory=dict)  # index -> the provider's id
+    refused: dict[int, str] = field(default_factory=dict)  # index -> the provider's reason
+    in_doubt: dict[int, str] = field(default_factory=dict)  # index -> why nobody can know
+    retry: dict[int, Retry] = field(default_factory=dict)  # provably not taken
+
+    @classmethod
+    def of(cls, size: int, result: Delivered | ProviderError) -> Delivery:
+        """The per-recipient view of whatever one deliver() call returned or raised."""
+        if isinstance(result, Delivery):
+            return result
+        every = range(size)
+        if isinstance(result, str):
+            return cls(sent=dict.fromkeys(every, result))
+        if isinstance(result, list):
+            if len(result) != size:
+                raise ValueError(f"deliver() returned {len(result)} ids for {size} recipients")
+            return cls(sent=dict(enumerate(result)))
+        if isinstance(result, Retry):
+            return cls(retry=dict.fromkeys(every, result))
+        if isinstance(result, InDoubt):
+            return cls(in_doubt=dict.fromkeys(every, result.message))
+        return cls(refused=dict.fromkeys(every, result.message))  # Rejected, Stop
+
+
+# One id for the whole batch (SendGrid's X-Message-Id), one per recipient in order, or a
+# Delivery when they fared differently.
+Delivered = str | list[str] | Delivery
 
 
 class Backend(Protocol):

@@ -24,7 +24,7 @@ from sendgrid import SendGridAPIClient
 
 from digest.errors import DigestError
 from digest.placeholders import EMAIL, HTML_TWINS, NAME, UNSUBSCRIBE_URL, fill, inert
-from digest.send.backends.base import Delivered, Rejected, Retry, Stop, register
+from digest.send.backends.base import Delivered, InDoubt, Rejected, Retry, Stop, register
 from digest.send.message import DEFAULT_NAME, ONE_CLICK, EditionMail, Recipient, header_value
 from digest.settings import Settings
 
@@ -121,18 +121,21 @@ class SendGridBackend:
         return {**self.common, "personalizations": [self.personalization(w) for w in batch]}
 
     def deliver(self, prepared: dict[str, Any]) -> Delivered:
-        body = prepared
         try:
-            response = self.client.client.mail.send.post(request_body=body, timeout=self.timeout)
+            send = self.client.client.mail.send
+            response = send.post(request_body=prepared, timeout=self.timeout)
         except HTTPError as exc:
             raise _refusal(exc) from None
         except urllib.error.URLError as exc:
-            # Raised while connecting or sending the request: SendGrid never saw all of it.
+            # urllib wraps what fails while connecting or writing the request (its do_open):
+            # SendGrid never saw the whole request, so it cannot have taken the batch.
             raise Retry(f"cannot reach SendGrid at {self.host}: {exc.reason}") from None
         except (TimeoutError, http.client.HTTPException, OSError) as exc:
-            # The request went out; the answer did not come back. It may have been taken.
-            what = "timed out" if isinstance(exc, TimeoutError) else f"failed ({exc!r})"
-            raise Retry(f"SendGrid's answer {what}", uncertain=True) from None
+            # Raised while reading the answer: the request went out whole and may have been
+            # taken. In doubt; never sent again on its own.
+            lost = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            what = "timed out" if isinstance(exc, TimeoutError) else f"was lost ({lost})"
+            raise InDoubt(f"SendGrid's answer {what} after the request was sent") from None
         return str(response.headers.get("X-Message-Id") or f"http-{response.status_code}")
 
 

@@ -1,4 +1,9 @@
-"""SMTP: one connection reused for message after message, opened again when the server drops it."""
+"""SMTP: one connection reused for message after message, opened again when the server drops it.
+
+A message whose final reply (after DATA and the closing dot) never came is in doubt: the server
+may have queued it. Trouble before the dot went out means the server cannot have the message,
+so it is tried again.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 
-from digest.send.backends.base import Delivered, Rejected, Retry, Stop, register
+from digest.send.backends.base import Delivered, InDoubt, Rejected, Retry, Stop, register
 from digest.send.message import EditionMail, Recipient
 from digest.settings import Settings
 
@@ -62,12 +67,11 @@ class SmtpBackend:
         except smtplib.SMTPNotSupportedError as exc:
             raise Rejected(f"{who.email}: {exc}") from None
         except (smtplib.SMTPException, OSError) as exc:
-            # Disconnected or timed out: if it happened after the final dot, the server may
-            # have queued the message; the runner retries and, if that fails, leaves it in doubt.
             self._drop()
-            raise Retry(
-                f"SMTP connection lost: {exc or type(exc).__name__}", uncertain=True
-            ) from None
+            why = exc or type(exc).__name__
+            if getattr(conn, "awaiting_final_reply", True):
+                raise InDoubt(f"the SMTP server's reply to the message was lost ({why})") from None
+            raise Retry(f"SMTP connection lost before the message was complete: {why}") from None
         return [message_id]
 
     def _connect(self) -> smtplib.SMTP:
@@ -81,7 +85,7 @@ class SmtpBackend:
         conn: smtplib.SMTP | None = None
         try:
             if s.smtp_security == "tls":
-                conn = smtplib.SMTP_SSL(
+                conn = _TrackedSSL(
                     s.smtp_host,
                     s.smtp_port,
                     local_hostname=local,
@@ -89,7 +93,7 @@ class SmtpBackend:
                     context=context,
                 )
             else:
-                conn = smtplib.SMTP(
+                conn = _Tracked(
                     s.smtp_host, s.smtp_port, local_hostname=local, timeout=s.smtp_timeout
                 )
                 if s.smtp_security == "starttls":
@@ -136,6 +140,36 @@ class SmtpBackend:
     def _drop(self) -> None:
         _close(self.conn)
         self.conn = None
+
+
+class _EndOfData:
+    """Notes when the message's closing dot has gone out whole: from then on, until the reply,
+    the server may have the message."""
+
+    awaiting_final_reply = False
+    _in_data = False
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        self.awaiting_final_reply, self._in_data = False, True
+        try:
+            reply = super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+        self.awaiting_final_reply = False  # the reply came
+        return reply
+
+    def send(self, s: bytes | str) -> None:
+        super().send(s)  # type: ignore[misc]
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.awaiting_final_reply = True
+
+
+class _Tracked(_EndOfData, smtplib.SMTP):
+    pass
+
+
+class _TrackedSSL(_EndOfData, smtplib.SMTP_SSL):
+    pass
 
 
 def _answer(code: int, text: bytes | str, what: str, *, rejected: bool) -> Exception:

@@ -4,7 +4,8 @@ Two kinds of change matter. An *input* (a template, newsletters.toml / taxonomy.
 archive) means the open editions must be rebuilt; an *output* (a build wrote an edition, a
 subscriber list changed the sample reader) only means the pages should look again. Files are
 watched with watchfiles; the archive is polled with one cheap query, which works the same for
-SQLite and PostgreSQL. Folders that do not exist yet are re-checked every second, so the first
+SQLite and PostgreSQL, and so are the newsletters' states (a send starting or ending somewhere
+means look again). Folders that do not exist yet are re-checked every second, so the first
 `digest build` (which creates the output folder) is noticed too.
 """
 
@@ -18,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from watchfiles import awatch
 
 from digest.settings import Settings
+from digest.web.preview.states import existing_archive, states_mark
 
 log = logging.getLogger("digest.preview")
 
@@ -91,16 +92,13 @@ def watched_roots(settings: Settings) -> dict[Path, str]:
 
 def archive_mark(settings: Settings) -> tuple[object, ...]:
     """Changes whenever an article is added, updated or removed (ingest stamps ingested_at)."""
-    url = make_url(settings.database)
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database and not Path(database).exists():
-            return ("absent",)  # don't create an empty archive just by looking
-    from digest.archive.db import connect
     from digest.archive.schema import articles
 
     try:
-        with connect(settings.database).connect() as conn:
+        engine = existing_archive(settings)  # don't create an empty archive just by looking
+        if engine is None:
+            return ("absent",)
+        with engine.connect() as conn:
             row = conn.execute(
                 select(func.count(), func.max(articles.c.ingested_at)).select_from(articles)
             ).one()
@@ -129,6 +127,7 @@ def classify(changes: set[tuple[object, str]], roots: dict[Path, str]) -> bool |
 async def watch(settings: Settings, react: React, stop: asyncio.Event) -> None:
     """Run until `stop` is set, calling `react` after each relevant change."""
     mark = await asyncio.to_thread(archive_mark, settings)
+    states = await asyncio.to_thread(states_mark, settings)
     while not stop.is_set():
         roots = watched_roots(settings)
         restart = asyncio.Event()
@@ -146,6 +145,10 @@ async def watch(settings: Settings, react: React, stop: asyncio.Event) -> None:
                 if latest != mark:
                     mark = latest
                     await react(True)
+                now_states = await asyncio.to_thread(states_mark, settings)
+                if now_states != states:  # a build or a send elsewhere: look again
+                    states = now_states
+                    await react(False)
         finally:
             restart.set()
             await files

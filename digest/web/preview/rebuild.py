@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.editions import Edition
+from digest.editions.ids import base_of, revision_of
 from digest.errors import DigestError
 from digest.settings import Settings
 
@@ -36,13 +37,16 @@ class BuildProblem:
         return self.file or ""
 
 
-def rebuild(settings: Settings, edition: Edition) -> None:
-    """Build `edition` again over the same window and newsletters; raises what the build raises."""
+def rebuild(settings: Settings, edition: Edition, frozen: set[str] | None = None) -> None:
+    """Build `edition` again over the same window and newsletters; raises what the build raises.
+    Newsletters in `frozen` (sent, or being sent) are left out; when every one is, the build
+    is asked for them anyway, so that it refuses with its own words."""
     from digest.build import build_editions
 
+    base = base_of(edition.id)
     window: dict[str, str | None] = {"since": edition.since, "until": edition.until}
-    if _WEEK.match(edition.id):
-        window = {"week": edition.id}
+    if _WEEK.match(base):
+        window = {"week": base}
     elif not (edition.since and edition.until):
         raise DigestError(
             f"cannot tell which window edition {edition.id} covers (its manifests have no dates)",
@@ -55,13 +59,24 @@ def rebuild(settings: Settings, edition: Edition) -> None:
         repeat["edition_file"] = Path(repeat["edition_file"])
     if any(n.manifest.get("quiet_week") for n in edition.newsletters):
         repeat["quiet_week"] = True
+    slugs = [n.slug for n in edition.newsletters]
+    drafts = [slug for slug in slugs if slug not in (frozen or set())]
     build_editions(
         settings,
-        newsletters=[n.slug for n in edition.newsletters] or None,
+        newsletters=(drafts or slugs) or None,
         out_dir=settings.out_dir,
+        revision=revision_of(edition.id),
         **window,  # type: ignore[arg-type]
         **repeat,
     )
+
+
+def build_options(edition: Edition) -> str:
+    """The edition's window as `digest build` options, for the hints the pages show."""
+    base = base_of(edition.id)
+    if _WEEK.match(base):
+        return f"--week {base}"
+    return f"--since {edition.since[:10]} --until {edition.until[:10]}"
 
 
 def describe(exc: BaseException) -> BuildProblem:

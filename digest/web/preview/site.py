@@ -34,9 +34,10 @@ from digest.settings import Settings
 from digest.web.preview.fingerprint import fingerprint
 from digest.web.preview.live import Hub, watch
 from digest.web.preview.pages import STATIC, render_page
-from digest.web.preview.rebuild import BuildProblem, describe, rebuild
+from digest.web.preview.rebuild import BuildProblem, build_options, describe, rebuild
 from digest.web.preview.sample import Sample
 from digest.web.preview.send_test import TestOutcome, parse_addresses, send_test_message
+from digest.web.preview.states import States, all_frozen, read_states, states_mark
 
 log = logging.getLogger("digest.preview")
 
@@ -85,7 +86,9 @@ class PreviewSite:
         if refused := _refuse(request, self.settings):
             return refused
         found = await run_in_threadpool(store.list_editions, self.settings.out_dir)
-        return self._page("index.html", scope="index", editions=found, single=False)
+        states = await run_in_threadpool(read_states, self.settings, [e.id for e in found])
+        return self._page("index.html", scope="index", editions=found, single=False,
+                          states=states, frozen=_frozen(found, states))
 
     async def edition_page(self, request: Request) -> Response:
         if refused := _refuse(request, self.settings):
@@ -93,7 +96,9 @@ class PreviewSite:
         edition = await self._edition(request.path_params["edition"])
         if edition is None:
             return self._missing(request.path_params["edition"])
-        return self._page("index.html", scope=edition.id, editions=[edition], single=True)
+        states = await run_in_threadpool(read_states, self.settings, [edition.id])
+        return self._page("index.html", scope=edition.id, editions=[edition], single=True,
+                          states=states, frozen=_frozen([edition], states))
 
     async def newsletter_page(self, request: Request) -> Response:
         if refused := _refuse(request, self.settings):
@@ -103,6 +108,7 @@ class PreviewSite:
             return self._missing(request.path_params["edition"], request.path_params["slug"])
         sample = Sample(self.settings, newsletter)
         outcome = self.outcomes.get(request.query_params.get("test", ""))
+        states = await run_in_threadpool(read_states, self.settings, [edition.id])
         return self._page(
             "newsletter.html",
             scope=f"{edition.id}/{newsletter.slug}",
@@ -112,6 +118,9 @@ class PreviewSite:
             headers=sample.headers(),
             text=sample.text(newsletter.read("email.txt")),
             outcome=outcome,
+            states=states,
+            state=states.get(edition.id, {}).get(newsletter.slug),
+            build_options=build_options(edition),
         )
 
     async def email_html(self, request: Request) -> Response:
@@ -195,9 +204,10 @@ class PreviewSite:
     def version(self, scope: str) -> str:
         """What a page of `scope` was made from; the page reloads when this changes."""
         out = self.settings.out_dir
+        states = str(states_mark(self.settings))  # a send starting or ending shows
         if scope == "index":
             files = sorted(out.glob("*/index.json")) + sorted(out.glob("*/*/manifest.json"))
-            extra = f"{sorted(self.stale)}{sorted(self.problems)}"
+            extra = f"{sorted(self.stale)}{sorted(self.problems)}{states}"
             return _digest(fingerprint(*files) + extra)
         edition, _, slug = scope.partition("/")
         if not store.is_edition_id(edition) or (slug and not store.is_slug(slug)):
@@ -208,7 +218,7 @@ class PreviewSite:
             files.append(self.settings.subscribers_dir / f"{slug}.csv")
         else:
             files = sorted(folder.glob("*/manifest.json"))
-        extra = f"{edition in self.stale}{self.problems.get(edition)}"
+        extra = f"{edition in self.stale}{self.problems.get(edition)}{states}"
         return _digest(fingerprint(folder / "index.json", *files) + extra)
 
     async def on_change(self, needs_rebuild: bool) -> None:
@@ -217,7 +227,12 @@ class PreviewSite:
             async with self._lock:
                 viewed = self.hub.viewed()
                 found = await run_in_threadpool(store.list_editions, self.settings.out_dir)
+                states = await run_in_threadpool(read_states, self.settings,
+                                                 [e.id for e in found])
                 for edition in found:
+                    slugs = [n.slug for n in edition.newsletters]
+                    if all_frozen(states.get(edition.id, {}), slugs):
+                        continue  # sent: what readers got never changes
                     if edition.id in viewed:
                         await self._rebuild(edition)
                     else:
@@ -225,8 +240,10 @@ class PreviewSite:
         self.hub.notify()
 
     async def _rebuild(self, edition: store.Edition) -> None:
+        states = await run_in_threadpool(read_states, self.settings, [edition.id])
+        frozen = {slug for slug, s in states.get(edition.id, {}).items() if s.frozen}
         try:
-            await run_in_threadpool(rebuild, self.settings, edition)
+            await run_in_threadpool(rebuild, self.settings, edition, frozen)
         except Exception as exc:  # shown on the page; the editor fixes it and saves again
             if not isinstance(exc, DigestError):
                 log.exception("rebuilding %s failed", edition.id)
@@ -293,6 +310,12 @@ def _refuse(request: Request, settings: Settings, *, post: bool = False) -> Resp
         if origin is not None and origin != own:
             return PlainTextResponse("cross-site request refused", status_code=403)
     return None
+
+
+def _frozen(editions: list[store.Edition], states: States) -> set[str]:
+    """The editions whose every newsletter is sent (or being sent)."""
+    return {e.id for e in editions
+            if all_frozen(states.get(e.id, {}), [n.slug for n in e.newsletters])}
 
 
 def _digest(text: str) -> str:

@@ -1,70 +1,113 @@
-"""The web archive: past editions newest first, and each email's web version.
+"""The web archive, from the database alone: the frozen copies of sent newsletters.
 
-Edition and slug come from the URL; the edition store checks both against strict patterns and
-only hands out files inside the editions folder: nothing else on disk can be reached.
+Only frozen newsletters (being sent or sent) exist here: a draft's URL is a 404 exactly like a
+missing one, and the public server needs no edition folders. Per newsletter, newest first,
+with an Atom feed; a correction is shown as such next to what it corrects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from pathlib import Path
+from datetime import datetime
+
+from sqlalchemy import Engine
 
 from digest import placeholders
-from digest.editions import list_editions as built_editions
-from digest.editions.ids import last_day
-from digest.editions.layout import HTML
-from digest.editions.read import newsletter_file
+from digest.editions.frozen import Published, frozen_html, published
+from digest.editions.ids import is_edition_id, is_slug
 
 # Personal placeholders filled per recipient at send time; the public copy gets neutral text.
 NEUTRAL_NAME = "reader"
 NEUTRAL_EMAIL = "you"
-
-
-@dataclass(frozen=True)
-class ArchivedNewsletter:
-    slug: str
-    title: str
-    subject: str
+FEED_ENTRIES = 50
 
 
 @dataclass
-class ArchivedEdition:
-    id: str
+class Entry:
+    edition: str
     label: str
-    ends: date
-    newsletters: list[ArchivedNewsletter] = field(default_factory=list)
+    subject: str
+    preheader: str
+    sent_at: datetime
+    path: str  # the web version
+    corrects: Entry | None = None  # the entry this correction corrects
+    corrected_by: list[Entry] = field(default_factory=list)
 
 
-def list_editions(out_dir: Path) -> list[ArchivedEdition]:
-    """Every built edition with at least one email, newest first."""
-    editions = []
-    for edition in built_editions(out_dir):
-        newsletters = [
-            ArchivedNewsletter(n.slug, n.title, n.subject)
-            for n in edition.newsletters
-            if email_file(out_dir, edition.id, n.slug) is not None
-        ]
-        if newsletters:
-            newsletters.sort(key=lambda n: n.title.lower())
-            editions.append(
-                ArchivedEdition(edition.id, edition.label, last_day(edition.id), newsletters)
-            )
-    return editions
+@dataclass
+class NewsletterArchive:
+    slug: str
+    title: str
+    entries: list[Entry]  # newest first
+
+    @property
+    def latest(self) -> datetime:
+        return self.entries[0].sent_at
 
 
-def email_file(out_dir: Path, edition: str, slug: str, name: str = HTML) -> Path | None:
-    return newsletter_file(out_dir, edition, slug, name)
+Paths = Callable[[str, str], str]  # (edition, slug) -> the web version's path
 
 
-def web_version(out_dir: Path, edition: str, slug: str, unsubscribe_help_url: str) -> str | None:
-    """The edition's email HTML with the personal placeholders made neutral."""
-    path = email_file(out_dir, edition, slug)
-    if path is None:
+def archive(engine: Engine, path_of: Paths,
+            newsletter: str | None = None) -> list[NewsletterArchive]:
+    """Published newsletters, each with its editions newest first; the newsletter most
+    recently sent first."""
+    grouped: dict[str, list[Published]] = {}
+    for item in published(engine, newsletter):
+        grouped.setdefault(item.newsletter, []).append(item)
+    found = []
+    for slug, items in grouped.items():
+        entries = [Entry(i.edition, i.label, i.subject, i.preheader, i.sent_at,
+                         path_of(i.edition, slug)) for i in items]
+        by_id = {e.edition: e for e in entries}
+        for item, entry in zip(items, entries, strict=True):
+            if item.revision_of and item.revision_of in by_id:
+                entry.corrects = by_id[item.revision_of]
+                by_id[item.revision_of].corrected_by.append(entry)
+        found.append(NewsletterArchive(slug, items[0].title or slug, entries))
+    found.sort(key=lambda n: (n.latest, n.slug), reverse=True)
+    return found
+
+
+def web_version(engine: Engine, edition: str, slug: str, unsubscribe_help_url: str) -> str | None:
+    """The frozen email's HTML with the personal placeholders made neutral; None unless the
+    newsletter of that edition was sent."""
+    if not (is_edition_id(edition) and is_slug(slug)):
+        return None
+    html = frozen_html(engine, edition, slug)
+    if html is None:
         return None
     neutral = {
         placeholders.NAME: NEUTRAL_NAME,
         placeholders.EMAIL: NEUTRAL_EMAIL,
         placeholders.UNSUBSCRIBE_URL: unsubscribe_help_url,
     }
-    return placeholders.fill(path.read_text(encoding="utf-8"), neutral, escape=True)
+    return placeholders.fill(html, neutral, escape=True)
+
+
+def atom_feed(listing: NewsletterArchive, *, feed_url: str, page_url: str,
+              absolute: Callable[[str], str], publisher: str, language: str) -> bytes:
+    """The newsletter's archive as an Atom feed: one entry per edition, newest first."""
+    from feedgen.feed import FeedGenerator
+
+    feed = FeedGenerator()
+    feed.id(feed_url)
+    feed.title(listing.title)
+    feed.subtitle(f"Past editions of {listing.title}, from {publisher}")
+    feed.author({"name": publisher})
+    feed.link(href=page_url, rel="alternate", type="text/html")
+    feed.link(href=feed_url, rel="self", type="application/atom+xml")
+    feed.language(language)
+    feed.updated(listing.latest)
+    for entry in listing.entries[:FEED_ENTRIES]:
+        item = feed.add_entry(order="append")
+        url = absolute(entry.path)
+        item.id(url)
+        item.title(entry.subject or entry.label)
+        item.link(href=url, rel="alternate", type="text/html")
+        item.published(entry.sent_at)
+        item.updated(entry.sent_at)
+        if entry.preheader:
+            item.summary(entry.preheader)
+    return feed.atom_str(pretty=True)

@@ -13,11 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, func, select
 
 from digest.archive.schema import deliveries, provider_events
+from digest.archive.upsert import insert_ignore
 from digest.subscribers import lenient_email, suppress
 
 # event -> suppression reason
@@ -89,21 +88,6 @@ def apply_event(engine: Engine, event: Any) -> tuple[Outcome, bool]:
         with engine.begin() as conn:
             insert_ignore(conn, provider_events, row)
     return "applied", delivery_id is not None
-
-
-def insert_ignore(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
-    """Insert unless the key exists (race-safe); True when this call inserted the row."""
-    dialect = conn.dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        module = postgresql if dialect == "postgresql" else sqlite
-        result = conn.execute(module.insert(table).values(row).on_conflict_do_nothing())
-        return result.rowcount == 1
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(table).values(row))
-    except IntegrityError:
-        return False
-    return True
 
 
 def _seen(conn: Connection, event_id: str) -> bool:

@@ -8,72 +8,24 @@ import logging
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from digest.archive import connect
 from digest.settings import Settings
-from digest.web.public.archive import list_editions, web_version
+from digest.web.public.archive_routes import archive_routes
 from digest.web.public.db_calls import Writer
-from digest.web.public.newsletter_names import NewsletterNames
 from digest.web.public.pages import render_page
 from digest.web.public.unsubscribe import unsubscribe_routes
 from digest.web.public.webhooks import webhook_routes
 
 log = logging.getLogger("digest.web")
 
-# The web version is the email's own HTML (inline styles, remote images): no script may run,
-# nothing may be posted, and it may not be framed.
-WEB_VERSION_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline' https:; "
-        "font-src https: data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "public, max-age=300",
-}
-
 
 def public_routes(settings: Settings, *, announce: bool = True) -> list[BaseRoute]:
     """The public endpoints; `announce` logs how the webhook is set up."""
     engine = connect(settings.database)
     writer = Writer(engine)  # one write queue for unsubscribes and webhook events alike
-    names = NewsletterNames(settings.subscribers_dir)
-
-    async def archive_index(request: Request) -> Response:
-        editions = await run_in_threadpool(list_editions, settings.out_dir)
-        listed = [
-            {
-                "label": edition.label,
-                "newsletters": [
-                    {
-                        "title": names.title(n.slug) if n.title == n.slug else n.title,
-                        "subject": n.subject,
-                        "path": request.url_for(
-                            "web_version", edition=edition.id, slug=n.slug
-                        ).path,
-                    }
-                    for n in edition.newsletters
-                ],
-            }
-            for edition in editions
-        ]
-        return render_page(
-            "archive_index.html",
-            response_headers={"Cache-Control": "public, max-age=60"},
-            publisher=settings.publisher_name,
-            editions=listed,
-        )
-
-    async def archive_email(request: Request) -> Response:
-        edition, slug = request.path_params["edition"], request.path_params["slug"]
-        help_path = request.url_for("unsubscribe_help").path
-        html = await run_in_threadpool(web_version, settings.out_dir, edition, slug, help_path)
-        if html is None:
-            return render_page(
-                "not_found.html", status_code=404, archive_path=request.url_for("archive").path
-            )
-        return HTMLResponse(html, headers=WEB_VERSION_HEADERS)
 
     async def unsubscribe_help(request: Request) -> Response:
         return render_page(
@@ -95,8 +47,7 @@ def public_routes(settings: Settings, *, announce: bool = True) -> list[BaseRout
     return [
         *unsubscribe_routes(settings, writer),
         *webhook_routes(settings, writer, announce=announce),
-        Route("/archive", archive_index, methods=["GET"], name="archive"),
-        Route("/archive/{edition}/{slug}", archive_email, methods=["GET"], name="web_version"),
+        *archive_routes(settings, engine),
         Route("/unsubscribe", unsubscribe_help, methods=["GET"], name="unsubscribe_help"),
         Route("/healthz", healthz, methods=["GET"], name="healthz"),
         Route("/", root, methods=["GET"], name="public_root"),

@@ -26,7 +26,7 @@ MAX_FORM_BYTES = 4096  # the RFC 8058 body is 26 bytes; the page's form a few mo
 
 def unsubscribe_routes(settings: Settings, writer: Writer) -> list[Route]:
     key = settings.signing_key()
-    names = NewsletterNames(settings.subscribers_dir)
+    names = NewsletterNames(settings.subscribers_dir, writer.engine)
 
     def holder(request: Request) -> tuple[str, str] | None:
         try:
