@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     """Refuse signed webhook events whose timestamp is older than this."""
     webhook_max_body_bytes: int = Field(1_048_576, ge=1024)
     """Refuse (413) webhook requests larger than this many bytes, without reading them."""
+    soft_bounce_limit: int = Field(3, ge=1)
+    """Suppress an address after this many editions in a row soft-bounced (deferred, blocked)."""
     smtp_host: str = "127.0.0.1"
     """SMTP server host."""
     smtp_port: int = 25

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -87,16 +88,30 @@ deliveries = Table(
     Index("ix_delivery_provider", "provider_id"),
 )
 
-# Provider events applied once each, whatever the provider's retries.
-provider_events = Table(
-    "provider_events",
+# -- Provider events (digest/events/) ----------------------------------------------------------
+
+# Every event a provider reported, once each (SendGrid delivers at least once): what the reports
+# and the soft-bounce rule are computed from. delivery_id, edition and newsletter link it to the
+# send ledger; they are null for mail the ledger does not know (test sends, other senders).
+email_events = Table(
+    "email_events",
     metadata,
-    Column("event_id", String(200), primary_key=True),
-    Column("event", String(40), nullable=False),
-    Column("email", String(320)),
-    Column("message_id", String(200)),  # SendGrid's sg_message_id, as received
-    Column("delivery_id", Integer),  # deliveries.id it was matched to, when found in the ledger
+    Column("event_id", String(200), primary_key=True),  # sg_event_id, or a hash of the event
+    Column("event", String(40), nullable=False),  # delivered | open | click | bounce | ...
+    Column("email", String(320), nullable=False),
+    Column("occurred_at", DateTime(timezone=True)),  # the event's own time, when it had one
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("message_id", String(200)),  # SendGrid's sg_message_id, as received
+    Column("delivery_id", Integer),  # deliveries.id
+    Column("edition", String(100)),
+    Column("newsletter", String(100)),
+    Column("machine", Boolean),  # opens: sg_machine_open (Apple Mail privacy, scanners)
+    Column("url", Text),  # clicks: the link, personal tokens taken out
+    Column("link", String(20)),  # clicks on our own links: view | unsubscribe | manage
+    Column("bounce_type", String(20)),  # bounces: bounce (hard) | blocked (soft)
+    Column("reason", Text),  # the provider's words: bounce reason, drop reason, deferral
+    Index("ix_email_event_edition", "edition", "newsletter", "event", "delivery_id"),
+    Index("ix_email_event_email", "email", "event", "delivery_id"),
 )
 
 # Model-written summaries (DIGEST_SUMMARISER=model), so a rebuild gives the same bytes and costs

@@ -2,6 +2,8 @@
 
 Public API (the web app and the sender use these):
     suppress(engine, email, newsletter, reason, source) -> bool   idempotent; newsletter "*" = all
+    add_suppressions(conn, [(newsletter, email, reason)], source) -> int   the same, in one
+                                                                   transaction
     resubscribe(engine, email, newsletter) -> Resubscribed         the only way to lift one
     unsubscribe(engine, email, newsletter=None, source="cli") -> bool
     sync_subscribers(engine, folder, slug=None) -> [SyncReport]
@@ -23,6 +25,7 @@ from digest.subscribers.lists import (
 from digest.subscribers.suppressions import (
     EVERY,
     Resubscribed,
+    add_suppressions,
     resubscribe,
     suppress,
     suppressions_of,
@@ -36,6 +39,7 @@ __all__ = [
     "Resubscribed",
     "Subscriber",
     "SyncReport",
+    "add_suppressions",
     "clean_name",
     "count_subscribers",
     "lenient_email",

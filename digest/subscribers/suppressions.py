@@ -6,10 +6,11 @@ complaint is about the address, not one newsletter). Only an explicit resubscrib
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from digest.archive.schema import suppressions
@@ -25,14 +26,28 @@ def suppress(engine: Engine, email: str, newsletter: str, reason: str, source: s
     Returns True when the suppression is new, False when it was already there (the first
     reason and source are kept). Used by the one-click endpoint, the provider webhook and the CLI.
     """
-    row = {
-        "newsletter": newsletter or EVERY,
-        "email": lenient_email(email),
-        "reason": reason,
-        "source": source,
-        "created_at": datetime.now(UTC),
-    }
-    dialect = engine.dialect.name
+    with engine.begin() as conn:
+        return add_suppressions(conn, [(newsletter, email, reason)], source) == 1
+
+
+def add_suppressions(conn: Connection, wanted: Iterable[tuple[str, str, str]], source: str) -> int:
+    """Suppress each (newsletter, email, reason) in the caller's transaction, keeping the ones
+    already there; returns how many are new. Rows go in key order, so two transactions
+    suppressing the same addresses take their locks in the same order (no deadlock)."""
+    now = datetime.now(UTC)
+    rows: dict[tuple[str, str], str] = {}
+    for newsletter, email, reason in wanted:
+        rows.setdefault((newsletter or EVERY, lenient_email(email)), reason)
+    added = 0
+    for (newsletter, email), reason in sorted(rows.items()):
+        row = {"newsletter": newsletter, "email": email, "reason": reason, "source": source,
+               "created_at": now}
+        added += _insert_new(conn, row)
+    return added
+
+
+def _insert_new(conn: Connection, row: dict[str, object]) -> bool:
+    dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
         if dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
@@ -45,10 +60,9 @@ def suppress(engine: Engine, email: str, newsletter: str, reason: str, source: s
             .on_conflict_do_nothing(index_elements=["newsletter", "email"])
             .returning(suppressions.c.id)  # a row back only when this call inserted it
         )
-        with engine.begin() as conn:
-            return conn.execute(statement).first() is not None
+        return conn.execute(statement).first() is not None
     try:
-        with engine.begin() as conn:
+        with conn.begin_nested():
             conn.execute(suppressions.insert().values(row))
     except IntegrityError:
         return False

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-import anyio.from_thread
-import httpx
 import pytest
 from sqlalchemy import Engine, select
 
@@ -17,6 +12,7 @@ from digest.archive.schema import suppressions
 from digest.send.tokens import make_token
 from digest.settings import Settings
 from digest.web.public.app import create_app
+from tests.support.asgi import InProcess
 
 NEWSLETTERS_TOML = """
 [newsletters.antitrust-weekly]
@@ -36,29 +32,6 @@ def public_settings(settings: Settings, tmp_path: Path) -> Settings:
     folder.mkdir()
     (folder / "newsletters.toml").write_text(NEWSLETTERS_TOML)
     return settings.model_copy(update={"subscribers_dir": folder})
-
-
-class InProcess:
-    """httpx's ASGITransport behind a blocking portal: synchronous tests, the app in-process."""
-
-    def __init__(self, app: Any) -> None:
-        self._stack = ExitStack()
-        self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
-        transport = httpx.ASGITransport(app=app)
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._portal.call(partial(self._client.request, method, url, **kwargs))
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def close(self) -> None:
-        self._portal.call(self._client.aclose)
-        self._stack.close()
 
 
 @pytest.fixture

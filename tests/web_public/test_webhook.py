@@ -11,32 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, insert, select
 
-from digest.archive.schema import deliveries, provider_events, suppressions
+from digest.archive.schema import deliveries, email_events, suppressions
 from digest.errors import DigestError
+from digest.events.links import OwnLinks
+from digest.events.store import parse_batch, store_batch
 from digest.web.public.app import create_app
-from digest.web.public.provider_events import apply_event
-
-SIG = "X-Twilio-Email-Event-Webhook-Signature"
-TS = "X-Twilio-Email-Event-Webhook-Timestamp"
-
-
-def public_key_text(private: ec.EllipticCurvePrivateKey) -> str:
-    """As SendGrid shows it: base64 of the DER SubjectPublicKeyInfo."""
-    der = private.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return base64.b64encode(der).decode()
-
-
-def signed(private: ec.EllipticCurvePrivateKey, body: bytes, timestamp: int | None = None) -> dict:
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    signature = private.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {SIG: base64.b64encode(signature).decode(), TS: stamp,
-            "content-type": "application/json"}
+from tests.support.webhook import SIG, TS, public_key_text, signed
 
 
 def event(kind: str, email: str, event_id: str, **extra) -> dict:
@@ -56,6 +39,11 @@ def hook(public_settings, private_key, in_process):
     return in_process(public_settings.model_copy(update={"sendgrid_webhook_public_key": key}))
 
 
+def stored(engine) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(email_events.c.event_id)).all())
+
+
 def post(client, private_key, events, **kw):
     body = json.dumps(events).encode()
     return client.post("/webhooks/sendgrid", content=body, headers=signed(private_key, body, **kw))
@@ -71,25 +59,33 @@ def test_signed_events_become_suppressions(hook, private_key, suppressed):
         event("delivered", "happy@example.org", "e6"),
         event("open", "happy@example.org", "e7"),
         event("bounce", "later@example.org", "e8", type="blocked"),  # temporary: not a bounce
+        event("dropped", "fine@example.org", "e9", reason="Spam Content"),  # about the message
+        event("dropped", "invalid@example.org", "e10", reason="Invalid"),
+        event("dropped", "unsubscribed@example.org", "e11", reason="Unsubscribed Address",
+              newsletter="trade-brief"),
+        {"event": "open"},  # no address: not an event we can keep
+        event("account_status_change", "x@example.org", "e12"),  # not about a message
     ]
 
     response = post(hook, private_key, events)
 
     assert response.status_code == 200
-    assert response.json() == {"received": 8, "applied": 5, "duplicate": 0, "ignored": 3,
-                               "matched": 0}
+    assert response.json() == {"received": 13, "stored": 11, "duplicate": 0, "ignored": 2,
+                               "matched": 0, "suppressed": 7}
     assert suppressed() == {
         ("gone@example.org", "*", "bounced", "webhook"),
-        ("dropped@example.org", "*", "dropped", "webhook"),
+        ("dropped@example.org", "*", "bounced", "webhook"),  # reconciled with SendGrid's list
         ("angry@example.org", "*", "complained", "webhook"),
         ("done@example.org", "antitrust-weekly", "unsubscribed", "webhook"),
         ("group@example.org", "*", "unsubscribed", "webhook"),
+        ("invalid@example.org", "*", "invalid", "webhook"),
+        ("unsubscribed@example.org", "trade-brief", "unsubscribed", "webhook"),
     }
 
 
 def test_a_replayed_event_is_applied_once(hook, private_key, engine, suppressed):
     batch = [event("bounce", "gone@example.org", "same-event-id", type="bounce")]
-    assert post(hook, private_key, batch).json()["applied"] == 1
+    assert post(hook, private_key, batch).json()["stored"] == 1
     # Someone lifts the suppression; SendGrid's retry of the old batch must not bring it back.
     with engine.begin() as conn:
         conn.execute(delete(suppressions))
@@ -97,10 +93,10 @@ def test_a_replayed_event_is_applied_once(hook, private_key, engine, suppressed)
     again = post(hook, private_key, batch)
 
     assert again.status_code == 200
-    assert again.json()["duplicate"] == 1 and again.json()["applied"] == 0
+    assert again.json()["duplicate"] == 1 and again.json()["stored"] == 0
     assert suppressed() == set()
     with engine.connect() as conn:
-        assert conn.execute(select(provider_events.c.event_id)).scalars().all() == ["same-event-id"]
+        assert conn.execute(select(email_events.c.event_id)).scalars().all() == ["same-event-id"]
 
 
 def test_events_are_matched_to_the_send_ledger(hook, private_key, engine):
@@ -120,12 +116,12 @@ def test_events_are_matched_to_the_send_ledger(hook, private_key, engine):
 
     assert response.json()["matched"] == 1
     with engine.connect() as conn:
-        row = conn.execute(select(provider_events)).one()
+        row = conn.execute(select(email_events)).one()
     assert row.delivery_id == delivery_id
     assert row.message_id == sg_message_id
 
 
-def test_wrong_signatures_are_refused(hook, private_key, suppressed):
+def test_wrong_signatures_are_refused(hook, private_key, suppressed, engine):
     body = json.dumps([event("bounce", "gone@example.org", "e1")]).encode()
     impostor = ec.generate_private_key(ec.SECP256R1())
     other_body = json.dumps([event("bounce", "victim@example.org", "e2")]).encode()
@@ -139,23 +135,27 @@ def test_wrong_signatures_are_refused(hook, private_key, suppressed):
         response = hook.post("/webhooks/sendgrid", content=body, headers=headers)
         assert response.status_code == 403
     assert suppressed() == set()
+    assert stored(engine) == 0
 
 
-def test_unsigned_requests_are_refused(hook, private_key, suppressed):
+def test_unsigned_requests_are_refused(hook, private_key, suppressed, engine):
     body = json.dumps([event("spamreport", "angry@example.org", "e1")]).encode()
     headers = signed(private_key, body)
     for missing in ({}, {TS: headers[TS]}, {SIG: headers[SIG]}):
         response = hook.post("/webhooks/sendgrid", content=body, headers=missing)
         assert response.status_code == 403
     assert suppressed() == set()
+    assert stored(engine) == 0
 
 
 @pytest.mark.parametrize("offset", [-700, +700], ids=["stale", "future"])
-def test_timestamps_outside_the_window_are_refused(hook, private_key, suppressed, offset):
+def test_timestamps_outside_the_window_are_refused(hook, private_key, suppressed, offset,
+                                                    engine):
     response = post(hook, private_key, [event("bounce", "gone@example.org", "e1")],
                     timestamp=int(time.time()) + offset)
     assert response.status_code == 403
     assert suppressed() == set()
+    assert stored(engine) == 0
 
 
 def test_a_timestamp_inside_the_window_is_accepted(hook, private_key):
@@ -227,17 +227,18 @@ def test_a_key_on_another_curve_is_refused(public_settings):
 
 
 def test_the_same_event_racing_in_from_many_threads_is_recorded_once(engine, suppressed):
-    retried = event("spamreport", "angry@example.org", "racing-event")
+    retried = [event("spamreport", "angry@example.org", "racing-event")]
     barrier = threading.Barrier(20)
 
-    def deliver(_: int) -> str:
+    def deliver(_: int) -> int:
+        batch = parse_batch(retried, OwnLinks("https://news.example"))
         barrier.wait()
-        return apply_event(engine, retried)[0]
+        return store_batch(engine, batch, soft_bounce_limit=3).stored
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        outcomes = list(pool.map(deliver, range(20)))
+        stored = list(pool.map(deliver, range(20)))
 
-    assert set(outcomes) <= {"applied", "duplicate"} and "applied" in outcomes
+    assert sum(stored) == 1
     assert suppressed() == {("angry@example.org", "*", "complained", "webhook")}
     with engine.connect() as conn:
-        assert conn.execute(select(provider_events.c.event_id)).scalars().all() == ["racing-event"]
+        assert conn.execute(select(email_events.c.event_id)).scalars().all() == ["racing-event"]

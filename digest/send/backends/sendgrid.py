@@ -84,6 +84,8 @@ class SendGridBackend:
             "categories": mail.categories,
             "custom_args": {"newsletter": mail.built.slug, "edition": mail.built.edition},
         }
+        if mail.test:  # its events are kept apart from the real send's (digest/events/)
+            body["custom_args"]["test"] = "1"
         if reply_email:
             body["reply_to"] = {
                 "email": reply_email,

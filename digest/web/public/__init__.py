@@ -4,7 +4,7 @@
     routes.py           the routes, the archive's pages and the health check
     archive.py          past editions and their web versions
     unsubscribe.py      one-click unsubscribe and the page behind the email's link
-    webhooks.py         SendGrid's event webhook (signature.py, provider_events.py)
+    webhooks.py         SendGrid's event webhook (signature.py; events stored by digest/events/)
     pages.py            the public pages' templates (templates/)
     server.py           uvicorn on a socket bound first (`digest serve`)
 """

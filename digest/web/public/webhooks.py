@@ -1,4 +1,8 @@
-"""POST /webhooks/sendgrid: SendGrid's event webhook, signature-checked, applied once per event."""
+"""POST /webhooks/sendgrid: SendGrid's event webhook, signature-checked, each event stored once.
+
+The whole batch is stored in one transaction before the answer goes (digest/events/store.py),
+so a 200 means every event of it is kept; anything else makes SendGrid send the batch again.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,17 @@ import json
 import logging
 import time
 
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from digest.events.links import OwnLinks
+from digest.events.store import Batch, parse_batch, store_batch
 from digest.settings import Settings
 from digest.web.core.bodies import BodyTooLarge, read_limited
 from digest.web.public.db_calls import Writer
-from digest.web.public.provider_events import apply_events
 from digest.web.public.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -48,6 +55,24 @@ def webhook_routes(settings: Settings, writer: Writer, *, announce: bool = True)
             "anyone who can reach it can suppress addresses"
         )
     limit = settings.webhook_max_body_bytes
+    links = OwnLinks(settings.base_url)
+    soft_bounce_limit = settings.soft_bounce_limit
+
+    def checked(body: bytes, signature: str | None, timestamp: str | None) -> Batch | Response:
+        # CPU work (the signature over the whole body, JSON, each event's checks): in a worker
+        # thread, so the event loop keeps answering, and outside the database's write queue.
+        if check is not None:
+            problem = check.failure(signature, timestamp, body, time.time())
+            if problem:
+                log.warning("refused a SendGrid webhook request: %s", problem)
+                return _error(403, "signature check failed")
+        try:
+            events = json.loads(body)
+        except (ValueError, RecursionError):  # also bytes that are not UTF-8, or [[[[...
+            return _error(400, "the body is not JSON")
+        if not isinstance(events, list):
+            return _error(400, "the body is not a JSON array of events")
+        return parse_batch(events, links)
 
     async def sendgrid_events(request: Request) -> Response:
         if mode == "refused":
@@ -56,23 +81,17 @@ def webhook_routes(settings: Settings, writer: Writer, *, announce: bool = True)
             body = await read_limited(request, limit)
         except BodyTooLarge:
             return _error(413, f"the body passes {limit} bytes")
-        if check is not None:
-            problem = check.failure(
-                request.headers.get(SIGNATURE_HEADER),
-                request.headers.get(TIMESTAMP_HEADER),
-                body,
-                time.time(),
-            )
-            if problem:
-                log.warning("refused a SendGrid webhook request: %s", problem)
-                return _error(403, "signature check failed")
+        batch = await run_in_threadpool(
+            checked, body, request.headers.get(SIGNATURE_HEADER),
+            request.headers.get(TIMESTAMP_HEADER),
+        )
+        if isinstance(batch, Response):
+            return batch
         try:
-            events = json.loads(body)
-        except ValueError:
-            return _error(400, "the body is not JSON")
-        if not isinstance(events, list):
-            return _error(400, "the body is not a JSON array of events")
-        report = await writer.run(apply_events, events)
+            report = await writer.run(store_batch, batch, soft_bounce_limit)
+        except OperationalError as exc:  # the database is away or locked: SendGrid retries
+            log.error("could not store a SendGrid webhook batch: %s", exc.orig)
+            return _error(503, "the events could not be stored now; try again later")
         return JSONResponse(report.as_dict())
 
     return [Route("/webhooks/sendgrid", sendgrid_events, methods=["POST"], name="sendgrid_events")]
