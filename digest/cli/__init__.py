@@ -23,6 +23,7 @@ from digest.cli import (  # noqa: F401  (importing registers the commands)
     config,
     ingest,
     preview,
+    report,
     send,
     serve,
     status,

@@ -1,0 +1,224 @@
+"""An edition's results, counted from the stored events: each figure a number of recipients.
+
+Every count is of distinct deliveries (ledger rows, so recipients), never of events, unless it
+says "events". Only events linked to the ledger count: test sends and other mail do not.
+
+    sent        the provider took it (ledger state sent)
+    delivered   a delivered event, or an open or a click (they prove it arrived)
+    opened      by people: an open not flagged sg_machine_open, or any click (a person clicked)
+    clicked     any link but unsubscribe and manage
+    machine     opened only by machines (Apple Mail privacy, security scanners): counted apart
+    bounced     hard bounces; blocked: soft ones; deferred: still being retried, no outcome yet
+    dropped     SendGrid did not send it, by its reason
+    complaints  spam reports; unsubscribes: SendGrid's events plus our own one-click and page
+                unsubscribes made after this edition went out and before the next one did
+
+Rates: delivered of sent; bounces and drops of sent; the rest of delivered (as mailbox
+providers measure complaints).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, union
+
+from digest.archive.schema import deliveries, email_events, suppressions
+from digest.events.links import MANAGE, UNSUBSCRIBE, VIEW, Story, StoryLinks, stories_of
+from digest.report.sent import SentNewsletter, next_send
+from digest.report.thresholds import Level, spam_level
+from digest.report.timeline import Timeline, timeline
+
+EVERY = "*"  # the newsletter of a suppression that covers every list (digest.subscribers)
+OTHER = "other"
+_CHUNK = 500
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class StoryClicks:
+    story: Story
+    unique: int = 0
+    clicks: int = 0
+
+
+@dataclass
+class LinkClicks:
+    kind: str  # view | unsubscribe | manage | other
+    unique: int = 0
+    clicks: int = 0
+
+
+@dataclass
+class Results:
+    send: SentNewsletter
+    has_events: bool  # any event linked to this send
+    delivered: int = 0
+    opened: int = 0
+    clicked: int = 0
+    machine_opened: int = 0  # recipients with a machine open
+    machine_only: int = 0  # ... and no sign of a person
+    open_events: int = 0  # by people
+    machine_open_events: int = 0
+    click_events: int = 0
+    bounced: int = 0
+    blocked: int = 0
+    deferred: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> recipients
+    complaints: int = 0
+    unsubscribes: int = 0
+    stories: list[StoryClicks] = field(default_factory=list)  # by unique clicks, then position
+    links: list[LinkClicks] = field(default_factory=list)
+    timeline: Timeline | None = None
+
+    @property
+    def sent(self) -> int:
+        return self.send.sent
+
+    @property
+    def tracked(self) -> bool:
+        """Whether this edition has figures beyond the ledger's."""
+        return self.send.has_events and self.has_events
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
+
+    @property
+    def awaiting(self) -> int:
+        """Sent, with no outcome reported yet."""
+        done = self.delivered + self.bounced + self.blocked + self.dropped_total
+        return max(self.sent - done, 0)
+
+    @property
+    def spam(self) -> Level:
+        return spam_level(self.complaints, self.delivered)
+
+    @property
+    def note(self) -> str | None:
+        """Why there are no figures beyond the ledger's, when there are none."""
+        if not self.send.has_events:
+            return ("sent through a backend that reports no events (outbox or SMTP): only the "
+                    "send ledger's figures are known")
+        if not self.has_events:
+            return ("no events received for this edition yet: check that SendGrid's event "
+                    "webhook posts to /webhooks/sendgrid of `digest serve`")
+        return None
+
+
+def results(conn: Connection, send: SentNewsletter, *, detail: bool = True) -> Results:
+    """The figures of one sent newsletter; `detail` adds the stories, links and timeline."""
+    e = email_events.c
+    this = and_(e.edition == send.edition, e.newsletter == send.newsletter,
+                e.delivery_id.is_not(None))
+    found = Results(send, has_events=conn.scalar(select(e.event_id).where(this).limit(1))
+                    is not None)
+    if not found.tracked:
+        return found
+
+    def recipients(*where: ColumnElement[bool]) -> int:
+        query = select(func.count(func.distinct(e.delivery_id))).where(this, *where)
+        return int(conn.scalar(query) or 0)
+
+    person = or_(and_(e.event == "open", e.machine.is_(False)), e.event == "click")
+    content = and_(e.event == "click", or_(e.link.is_(None), e.link == VIEW))
+    machine = and_(e.event == "open", e.machine.is_(True))
+    final = e.event.in_(("delivered", "open", "click", "bounce", "dropped"))
+    found.delivered = recipients(e.event.in_(("delivered", "open", "click")))
+    found.opened = recipients(person)
+    found.clicked = recipients(content)
+    found.machine_opened = recipients(machine)
+    people = select(e.delivery_id).where(this, person)
+    found.machine_only = recipients(machine, e.delivery_id.not_in(people))
+    found.bounced = recipients(e.event == "bounce", e.bounce_type == "bounce")
+    found.blocked = recipients(e.event == "bounce", e.bounce_type == "blocked")
+    finished = select(e.delivery_id).where(this, final)
+    found.deferred = recipients(e.event == "deferred", e.delivery_id.not_in(finished))
+    found.complaints = recipients(e.event == "spamreport")
+    dropped = (select(e.reason, func.count(func.distinct(e.delivery_id)))
+               .where(this, e.event == "dropped").group_by(e.reason))
+    found.dropped = {reason or "(no reason given)": int(n) for reason, n in conn.execute(dropped)}
+    counts = select(func.count()).where(this)
+    found.open_events = int(conn.scalar(counts.where(e.event == "open", e.machine.is_(False))))
+    found.machine_open_events = int(conn.scalar(counts.where(machine)))
+    found.click_events = int(conn.scalar(counts.where(content)))
+    found.unsubscribes = _unsubscribes(conn, send)
+    if detail:
+        found.stories, found.links = _clicks(conn, send, this)
+        found.timeline = timeline(conn, send, this, person, content)
+    return found
+
+
+def _unsubscribes(conn: Connection, send: SentNewsletter) -> int:
+    """Recipients who unsubscribed after this edition: through SendGrid (events) or through our
+    own links (suppressions made between this edition's send and the next one's)."""
+    e, d, s = email_events.c, deliveries.c, suppressions.c
+    by_event = select(e.delivery_id).where(
+        e.edition == send.edition, e.newsletter == send.newsletter, e.delivery_id.is_not(None),
+        e.event.in_(("unsubscribe", "group_unsubscribe")),
+    )
+    window = [s.created_at >= send.started_at] if send.started_at else []
+    if (until := next_send(conn, send)) is not None:
+        window.append(s.created_at < until)
+    ours = (
+        select(d.id)
+        .join(suppressions, s.email == d.email)
+        .where(
+            d.edition == send.edition, d.newsletter == send.newsletter, d.state == "sent",
+            s.newsletter.in_((send.newsletter, EVERY)), s.reason == "unsubscribed",
+            s.source != "webhook",  # those came from SendGrid's events, counted above
+            *window,
+        )
+    )
+    both = union(by_event, ours).subquery()
+    return int(conn.scalar(select(func.count()).select_from(both)) or 0)
+
+
+def _clicks(conn: Connection, send: SentNewsletter,
+            this: ColumnElement[bool]) -> tuple[list[StoryClicks], list[LinkClicks]]:
+    e = email_events.c
+    click = and_(this, e.event == "click")
+    own = {kind: LinkClicks(kind) for kind in (VIEW, UNSUBSCRIBE, MANAGE)}
+    query = (select(e.link, func.count(), func.count(func.distinct(e.delivery_id)))
+             .where(click, e.link.is_not(None)).group_by(e.link))
+    for kind, clicks, unique in conn.execute(query):
+        if kind in own:
+            own[kind].clicks, own[kind].unique = int(clicks), int(unique)
+    # Other links, by URL, each mapped to the story it leads to.
+    mapping = StoryLinks(stories_of(send.manifest))
+    ranked = {story.id: StoryClicks(story) for story in mapping.stories}
+    urls: dict[str, list[str]] = defaultdict(list)  # story id (or OTHER) -> clicked URLs
+    totals: dict[str, tuple[int, int]] = {}
+    query = (select(e.url, func.count(), func.count(func.distinct(e.delivery_id)))
+             .where(click, e.link.is_(None)).group_by(e.url))
+    for url, clicks, unique in conn.execute(query):
+        story = mapping.story(url or "")
+        key = story.id if story else OTHER
+        urls[key].append(url)
+        done, seen = totals.get(key, (0, 0))
+        totals[key] = (done + int(clicks), seen + int(unique))
+    other = LinkClicks(OTHER)
+    for key, (clicks, unique) in totals.items():
+        if len(urls[key]) > 1:  # one person may have clicked two of its URLs
+            unique = _unique_over(conn, click, urls[key])
+        target: StoryClicks | LinkClicks = ranked.get(key, other)
+        target.clicks, target.unique = clicks, unique
+    order = {story.id: n for n, story in enumerate(mapping.stories)}
+    stories = sorted(ranked.values(), key=lambda s: (-s.unique, -s.clicks, order[s.story.id]))
+    return stories, [*own.values(), other]
+
+
+def _unique_over(conn: Connection, click: ColumnElement[bool], urls: list[str]) -> int:
+    e = email_events.c
+    people: set[int] = set()
+    for start in range(0, len(urls), _CHUNK):
+        chunk = [u for u in urls[start:start + _CHUNK] if u is not None]
+        nulls = [e.url.is_(None)] if None in urls[start:start + _CHUNK] else []
+        query = select(e.delivery_id).distinct().where(click, e.link.is_(None),
+                                                       or_(e.url.in_(chunk), *nulls))
+        people.update(conn.scalars(query))
+    return len(people)
