@@ -85,6 +85,8 @@ def heavy(modules: set[str]) -> set[str]:
                                     "email_validator"}),
         (["ingest", "--dry-run", "note.md"], {"pydantic", "pydantic_settings", "sqlalchemy",
                                               "yaml"}),
+        (["report", "2026-W47", "-n", "ai-policy", "--json"], {"pydantic", "pydantic_settings",
+                                                               "sqlalchemy"}),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )
