@@ -53,7 +53,7 @@ def sent_newsletter(conn: Connection, out_dir: Path, edition: str,
     provider_id = conn.scalar(select(d.provider_id).where(this, d.provider_id.is_not(None))
                               .limit(1))
     return SentNewsletter(edition, slug, _aware(started), int(sent),
-                          _reports_events(provider_id), _manifest(out_dir, edition, slug))
+                          reports_events(provider_id), _manifest(out_dir, edition, slug))
 
 
 def sent_editions(conn: Connection, slug: str, last: int) -> list[str]:
@@ -85,7 +85,7 @@ def next_send(conn: Connection, sent: SentNewsletter) -> datetime | None:
     return _aware(later)
 
 
-def _reports_events(provider_id: str | None) -> bool:
+def reports_events(provider_id: str | None) -> bool:
     # SMTP and the outbox keep the Message-ID they wrote ("<...@domain>"); SendGrid gives its
     # X-Message-Id, which its events refer to.
     return bool(provider_id) and not str(provider_id).startswith("<")

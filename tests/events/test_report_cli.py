@@ -53,7 +53,7 @@ def test_the_report_in_text_json_and_csv(send, webhook):
     data = json.loads(as_json.output)
     assert data["funnel"]["clicked"] == {"count": 2, "rate": 0.25, "of_opened": 0.5}
     assert data["complaints"]["level"] == "limit"
-    assert [s["id"] for s in data["stories"]][0] == STORIES[1][0]
+    assert data["stories"][0]["id"] == STORIES[1][0]
 
     rows = list(csv.reader(io.StringIO(report(EDITION, "-n", SLUG, "--csv").output)))
     assert rows[0] == ["section", "key", "label", "count", "rate"]

@@ -3,7 +3,8 @@
 Routes (the public site, `digest serve`, is a separate app: nothing of it is mounted here):
     GET  /                               editions, newest first
     GET  /preview/{edition}              one edition's newsletters
-    GET  /preview/{edition}/{slug}       a newsletter: email at two widths, text, headers, selection
+    GET  /preview/{edition}/{slug}       a newsletter: email at two widths, text, headers,
+                                         selection, and once it is sent its results (results.py)
     GET  /preview/{edition}/{slug}/email.html   the email, placeholders filled (for the frames)
     GET  /preview/{edition}/{slug}/email.txt    the plain-text part, filled
     POST /preview/{edition}/{slug}/send-test    send a test through the configured backend
@@ -35,6 +36,7 @@ from digest.web.preview.fingerprint import fingerprint
 from digest.web.preview.live import Hub, watch
 from digest.web.preview.pages import STATIC, render_page
 from digest.web.preview.rebuild import BuildProblem, build_options, describe, rebuild
+from digest.web.preview.results import index_rates, results_view
 from digest.web.preview.sample import Sample
 from digest.web.preview.send_test import TestOutcome, parse_addresses, send_test_message
 from digest.web.preview.states import States, all_frozen, read_states, states_mark
@@ -87,8 +89,9 @@ class PreviewSite:
             return refused
         found = await run_in_threadpool(store.list_editions, self.settings.out_dir)
         states = await run_in_threadpool(read_states, self.settings, [e.id for e in found])
+        rates = await run_in_threadpool(index_rates, self.settings, _pairs(found))
         return self._page("index.html", scope="index", editions=found, single=False,
-                          states=states, frozen=_frozen(found, states))
+                          states=states, frozen=_frozen(found, states), rates=rates)
 
     async def edition_page(self, request: Request) -> Response:
         if refused := _refuse(request, self.settings):
@@ -97,8 +100,9 @@ class PreviewSite:
         if edition is None:
             return self._missing(request.path_params["edition"])
         states = await run_in_threadpool(read_states, self.settings, [edition.id])
+        rates = await run_in_threadpool(index_rates, self.settings, _pairs([edition]))
         return self._page("index.html", scope=edition.id, editions=[edition], single=True,
-                          states=states, frozen=_frozen([edition], states))
+                          states=states, frozen=_frozen([edition], states), rates=rates)
 
     async def newsletter_page(self, request: Request) -> Response:
         if refused := _refuse(request, self.settings):
@@ -109,6 +113,8 @@ class PreviewSite:
         sample = Sample(self.settings, newsletter)
         outcome = self.outcomes.get(request.query_params.get("test", ""))
         states = await run_in_threadpool(read_states, self.settings, [edition.id])
+        results = await run_in_threadpool(results_view, self.settings, edition.id,
+                                          newsletter.slug)
         return self._page(
             "newsletter.html",
             scope=f"{edition.id}/{newsletter.slug}",
@@ -121,6 +127,7 @@ class PreviewSite:
             states=states,
             state=states.get(edition.id, {}).get(newsletter.slug),
             build_options=build_options(edition),
+            results=results,
         )
 
     async def email_html(self, request: Request) -> Response:
@@ -316,6 +323,10 @@ def _frozen(editions: list[store.Edition], states: States) -> set[str]:
     """The editions whose every newsletter is sent (or being sent)."""
     return {e.id for e in editions
             if all_frozen(states.get(e.id, {}), [n.slug for n in e.newsletters])}
+
+
+def _pairs(editions: list[store.Edition]) -> list[tuple[str, str]]:
+    return [(edition.id, n.slug) for edition in editions for n in edition.newsletters]
 
 
 def _digest(text: str) -> str:
