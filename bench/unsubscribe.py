@@ -15,64 +15,30 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, func, select
 
-from digest.archive.schema import suppressions
-from digest.send.tokens import make_token
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from digest.archive.schema import suppressions  # noqa: E402
+from digest.send.tokens import make_token  # noqa: E402
+from tests.support.serve_process import read_response, start_serve, stop_serve  # noqa: E402
 
 NEWSLETTER = "bench-weekly"
 TARGET_RPS = 500
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(folder: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "digest", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log"]
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"digest serve exited early:\n{(folder / 'server.log').read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("digest serve did not answer /healthz within 30 s")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 async def hammer(port: int, tokens: list[str], clients: int) -> tuple[list[float], list[str]]:
     """`clients` keep-alive connections; each takes the next token until none are left.
 
-    The load is generated with plain asyncio streams: on a two-core machine httpx's connection
-    pool costs more CPU per request than the server does, and the benchmark would mostly
-    measure its own client.
+    Plain asyncio streams, not httpx (see read_response).
     """
     latencies: list[float] = []
     failures: list[str] = []
@@ -90,7 +56,7 @@ async def hammer(port: int, tokens: list[str], clients: int) -> tuple[list[float
                 started = time.perf_counter()
                 try:
                     writer.write(request)
-                    status, close = await read_response(reader)
+                    status, close, _ = await read_response(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                     failures.append(type(exc).__name__)
                     writer.close()
@@ -107,20 +73,6 @@ async def hammer(port: int, tokens: list[str], clients: int) -> tuple[list[float
 
     await asyncio.gather(*(worker() for _ in range(clients)))
     return latencies, failures
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """(status, whether the server closes the connection); the body is read and dropped."""
-    status = int((await reader.readline()).split(b" ", 2)[1])
-    length, close = 0, False
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode("latin-1").partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
-        elif name.strip().lower() == "connection" and value.strip().lower() == "close":
-            close = True
-    await reader.readexactly(length)
-    return status, close
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -148,14 +100,13 @@ def main() -> int:
         )
         addresses = [f"reader{n:05d}@bench.example" for n in range(args.requests)]
         tokens = [make_token(key.encode(), address, NEWSLETTER) for address in addresses]
-        port = free_port()
-        server = start_server(folder, port, env)
+        server, port = start_serve(folder, env)
         try:
             started = time.perf_counter()
             latencies, failures = asyncio.run(hammer(port, tokens, args.clients))
             elapsed = time.perf_counter() - started
         finally:
-            stop_server(server)
+            stop_serve(server)
 
         engine = create_engine(database)
         with engine.connect() as conn:

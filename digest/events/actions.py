@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, and_, func, or_, select
 
 from digest.archive.schema import email_events
+from digest.events.linking import CHUNK
 from digest.events.sendgrid import BLOCKED, HARD, Event
 from digest.subscribers import EVERY, add_suppressions
 
@@ -51,8 +52,8 @@ def act(conn: Connection, events: Sequence[Event], soft_bounce_limit: int) -> in
             wanted.append((_scope(event, reason), event.email, reason))
         elif event.soft_bounce and event.delivery_id is not None:
             soft.add(event.email)
-    for email in sorted(soft):
-        if soft_bounced_editions(conn, email) >= soft_bounce_limit:
+    for email, editions in sorted(soft_bounced_editions(conn, soft).items()):
+        if editions >= soft_bounce_limit:
             wanted.append((EVERY, email, SOFT_BOUNCED))
     return add_suppressions(conn, wanted, SOURCE) if wanted else 0
 
@@ -77,19 +78,24 @@ def _scope(event: Event, reason: str) -> str:
     return EVERY
 
 
-def soft_bounced_editions(conn: Connection, email: str) -> int:
-    """Editions (ledger rows) in a row that soft-bounced for `email` since its last delivery."""
-    e = email_events.c
+def soft_bounced_editions(conn: Connection, emails: set[str]) -> dict[str, int]:
+    """For each address, the editions (ledger rows) in a row that soft-bounced since its last
+    delivery."""
+    e, reached = email_events.c, email_events.alias("reached").c
     delivered = (
-        select(func.max(e.delivery_id))
-        .where(e.email == email, e.event.in_(REACHED))
+        select(func.max(reached.delivery_id))
+        .where(reached.email == e.email, reached.event.in_(REACHED))
         .scalar_subquery()
     )
     soft = or_(e.event == "deferred", and_(e.event == "bounce", e.bounce_type == BLOCKED))
-    query = select(func.count(func.distinct(e.delivery_id))).where(
-        e.email == email,
-        soft,
-        e.delivery_id.is_not(None),
-        e.delivery_id > func.coalesce(delivered, 0),
-    )
-    return int(conn.scalar(query) or 0)
+    found: dict[str, int] = {}
+    ordered = sorted(emails)
+    for start in range(0, len(ordered), CHUNK):
+        query = (
+            select(e.email, func.count(func.distinct(e.delivery_id)))
+            .where(e.email.in_(ordered[start:start + CHUNK]), soft, e.delivery_id.is_not(None),
+                   e.delivery_id > func.coalesce(delivered, 0))
+            .group_by(e.email)
+        )
+        found.update((email, int(n)) for email, n in conn.execute(query))
+    return found

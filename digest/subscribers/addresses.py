@@ -6,7 +6,13 @@ export that writes "Jo.Smith@Example.com" and an unsubscribe of "jo.smith@exampl
 
 from __future__ import annotations
 
+import re
+
 from email_validator import EmailNotValidError, validate_email
+
+# An ASCII address of plain characters, no punycode: its normalised form is itself in lower
+# case, valid or not (checked against the validator in tests/send/test_subscribers.py).
+_PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 
 class BadAddress(ValueError):
@@ -29,8 +35,12 @@ def lenient_email(raw: str) -> str:
     """Normalised when valid, else trimmed and lower-cased.
 
     Suppressions come from outside (webhooks, typed addresses); one must be recorded even when
-    the provider reports an address our validator would not accept.
+    the provider reports an address our validator would not accept. A webhook batch brings
+    thousands of plain addresses, which skip the validator's work (about 0.2 ms each).
     """
+    text = (raw or "").strip()
+    if _PLAIN.fullmatch(text) and "xn--" not in text.lower():
+        return text.lower()
     try:
         return normalise_email(raw)
     except BadAddress:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,25 @@ def test_cli_sync_reports_bad_rows_and_exits_non_zero(
     assert result.exit_code == 0 and "lifted" in result.output
     result = runner.invoke(app, ["subscribers", "unsubscribe", "not an address"])
     assert result.exit_code == 1 and "not a valid email address" in result.output
+
+
+def test_plain_addresses_skip_the_validator_with_the_same_result() -> None:
+    """lenient_email's shortcut for plain ASCII addresses gives what the validator gives."""
+    from digest.subscribers.addresses import _PLAIN, BadAddress, lenient_email
+
+    def validated(raw: str) -> str:
+        try:
+            return normalise_email(raw)
+        except BadAddress:
+            return raw.strip().lower()
+
+    rng = random.Random(13)
+    local, domain = string.ascii_letters + string.digits + ".-_+'!#", string.ascii_letters + "-."
+    cases = ["A.B@Example.COM", "a..b@x.com", ".a@x.com", "a@x..com", "a@-x.com", "a@x.com.",
+             "a@x", "a@1.2.3.4", "a@x.c", "a@XN--BCHER-KVA.example", "a@@x.com", "@x.com",
+             "a" * 65 + "@x.com", "a@" + "b" * 64 + ".com", " Padded@Example.org "]
+    cases += ["".join(rng.choices(local, k=rng.randint(1, 9))) + "@"
+              + "".join(rng.choices(domain, k=rng.randint(1, 12))) for _ in range(3000)]
+    plain = [c for c in cases if _PLAIN.fullmatch(c.strip())]
+    assert len(plain) > 2000
+    assert [lenient_email(c) for c in cases] == [validated(c) for c in cases]
