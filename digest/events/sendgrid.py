@@ -71,7 +71,8 @@ def parse_event(raw: Any, links: OwnLinks) -> Event | None:
     if not isinstance(raw, dict):
         return None
     kind, email = raw.get("event"), raw.get("email")
-    if kind not in KINDS or not isinstance(email, str) or not email.strip():
+    if not isinstance(kind, str) or kind not in KINDS or not isinstance(email, str) \
+            or not email.strip():
         return None
     args = raw.get("custom_args")
     args = args if isinstance(args, dict) else {}

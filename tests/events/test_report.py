@@ -42,6 +42,7 @@ def scenario(sent, settings: Settings) -> list[dict]:
         ev("click", r[4], at=at(3.1), url=VIEW_URL.format(edition=EDITION, slug=SLUG)),
         ev("click", r[5], at=at(3.6), url=f"http://127.0.0.1:8000/u/{token}"),
         ev("click", r[6], at=at(5.1), url=MORE[2]),
+        ev("click", r[6], at=at(5.2), url=f"http://127.0.0.1:8000/manage/{token}"),
         ev("click", r[7], at=at(31.2), url="https://elsewhere.example/advert"),
         ev("spamreport", r[11], at=at(7)),
         ev("unsubscribe", r[12], at=at(8)),
@@ -85,7 +86,7 @@ def test_the_report_counts_every_figure_exactly(send, webhook, sendgrid_settings
     assert r.tracked and r.note is None
     assert (r.sent, r.delivered, r.opened, r.clicked) == (20, 16, 10, 7)
     assert (r.machine_opened, r.machine_only, r.machine_open_events) == (3, 2, 4)
-    assert (r.open_events, r.click_events) == (10, 8)
+    assert (r.open_events, r.click_events) == (10, 8)  # clicks on unsubscribe or manage apart
     assert (r.bounced, r.blocked, r.deferred, r.dropped) == (1, 1, 1, {"Bounced Address": 1})
     assert r.awaiting == 1
     assert r.complaints == 1 and r.spam.name == "limit"  # 1 of 16 delivered
@@ -93,7 +94,7 @@ def test_the_report_counts_every_figure_exactly(send, webhook, sendgrid_settings
     ranked = [(s.story.id, s.unique, s.clicks) for s in r.stories]
     assert ranked == [("ai-code", 2, 3), ("uk-bill", 2, 2), ("cloud", 1, 1), ("chips", 0, 0)]
     assert {link.kind: (link.unique, link.clicks) for link in r.links} == {
-        "view": (1, 1), "unsubscribe": (1, 1), "manage": (0, 0), "other": (1, 1)}
+        "view": (1, 1), "unsubscribe": (1, 1), "manage": (1, 1), "other": (1, 1)}
     timeline = r.timeline
     assert timeline is not None and timeline.hours == 32  # up to the last click, in hour 31
     assert sum(timeline.opened) == 10 and sum(timeline.clicked) == 7

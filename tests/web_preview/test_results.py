@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -23,8 +22,7 @@ from tests.support.sendgrid_server import API_KEY, SendGridServer
 from tests.support.webhook import SendGridEvents
 
 
-@pytest.fixture
-def sent_site(fresh_site: Settings) -> Settings:
+def send_with_events(fresh_site: Settings) -> None:
     """The fixture edition sent through SendGrid to 40 readers, with a day of their events."""
     engine = connect(fresh_site.database)
     add_subscribers(engine, "ai-policy", 40)
@@ -53,19 +51,23 @@ def sent_site(fresh_site: Settings) -> Settings:
     events.append(ev("spamreport", emails[20]))
     store_batch(engine, parse_batch(events, OwnLinks(fresh_site.base_url)), soft_bounce_limit=3)
     dispose_all()
-    return fresh_site
 
 
 def test_the_results_tab_draws_the_funnel_hours_and_stories(
-    sent_site: Settings, start_server: Callable[..., Any], page: Any, offline: Any,
+    fresh_site: Settings, start_server: Callable[..., Any], page: Any, offline: Any,
     shoot: Callable[..., Any],
 ) -> None:
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning")
             else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
-    server = start_server(sent_site)
+    server = start_server(fresh_site)
+    page.goto(f"{server.url}/preview/2026-W47/ai-policy")
+    assert page.locator("[data-tab=results]").count() == 0  # not sent: nothing to report
+    page.goto(server.url + "/")
+    assert "not sent" in page.locator("td.index-rates").first.inner_text()
 
+    send_with_events(fresh_site)
     page.goto(f"{server.url}/preview/2026-W47/ai-policy#results")
     panel = page.locator("#results")
     assert panel.is_visible()
@@ -96,10 +98,3 @@ def test_the_results_tab_draws_the_funnel_hours_and_stories(
     shoot(page, "index-with-results", full_page=True)
     assert problems == [], problems
     assert offline.blocked == [], f"the preview reached out to the internet: {offline.blocked}"
-
-
-def test_an_unsent_newsletter_has_no_results_tab(page: Any, server: Any, facts: Any) -> None:
-    page.goto(f"{server.url}/preview/{facts.week}/{facts.slug}")
-    assert page.locator("[data-tab=results]").count() == 0
-    page.goto(server.url + "/")
-    assert "not sent" in page.locator("td.index-rates").first.inner_text()

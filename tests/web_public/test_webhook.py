@@ -242,3 +242,28 @@ def test_the_same_event_racing_in_from_many_threads_is_recorded_once(engine, sup
     assert suppressed() == {("angry@example.org", "*", "complained", "webhook")}
     with engine.connect() as conn:
         assert conn.execute(select(email_events.c.event_id)).scalars().all() == ["racing-event"]
+
+
+def test_garbage_inside_a_signed_batch_is_skipped_and_the_rest_stored(hook, private_key, engine):
+    good = event("delivered", "reader@example.org", "good-one")
+    garbage = [
+        None, 7, "text", [], {"event": None}, {"event": "open", "email": 5},
+        {"event": "open", "email": ""}, {"event": ["open"], "email": "x@example.org"},
+        event("open", "a@example.org", "g1", timestamp=1e300, sg_machine_open={"x": 1}),
+        event("open", "b@example.org", "g2", timestamp="soon", edition=7, newsletter=[1]),
+        event("click", "c@example.org", "g3", url=12345, custom_args="not an object"),
+        event("click", "d@example.org", "g4", url="http://[::1", edition="../../etc"),
+        event("bounce", "e\x00@example.org", "g5\x00", reason="\ud800 half a character",
+              type=None),
+        event("dropped", "f@example.org", "x" * 500, reason=None),
+        event("deferred", "\udcff@example.org", "g6", response={"not": "text"}),
+        {**event("open", "g@example.org", "g7"), "sg_event_id": None},
+    ]
+    response = post(hook, private_key, [good, *garbage])
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["received"] == len(garbage) + 1 and answer["ignored"] == 8
+    assert answer["stored"] == 9
+    with engine.connect() as conn:
+        kept = set(conn.execute(select(email_events.c.event_id)).scalars())
+    assert "good-one" in kept and len(kept) == 9
