@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
@@ -28,56 +29,21 @@ sys.path.insert(0, str(ROOT))
 
 from digest.archive.schema import suppressions  # noqa: E402
 from digest.send.tokens import make_token  # noqa: E402
-from tests.support.serve_process import read_response, start_serve, stop_serve  # noqa: E402
+from tests.support.serve_process import hammer, start_serve, stop_serve  # noqa: E402
 
 NEWSLETTER = "bench-weekly"
 TARGET_RPS = 500
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 
 
-async def hammer(port: int, tokens: list[str], clients: int) -> tuple[list[float], list[str]]:
-    """`clients` keep-alive connections; each takes the next token until none are left.
-
-    Plain asyncio streams, not httpx (see read_response).
-    """
-    latencies: list[float] = []
-    failures: list[str] = []
-    queue = iter(tokens)
-
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            for token in queue:
-                request = (
-                    f"POST /u/{token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                    f"Content-Type: application/x-www-form-urlencoded\r\n"
-                    f"Content-Length: {len(ONE_CLICK_BODY)}\r\n\r\n"
-                ).encode() + ONE_CLICK_BODY
-                started = time.perf_counter()
-                try:
-                    writer.write(request)
-                    status, close, _ = await read_response(reader)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                    failures.append(type(exc).__name__)
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    continue
-                latencies.append(time.perf_counter() - started)
-                if status != 200:
-                    failures.append(f"HTTP {status}")
-                if close:
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return latencies, failures
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+def one_clicks(port: int, tokens: list[str]) -> Iterator[bytes]:
+    """The RFC 8058 POST of each token, as a mail client sends it."""
+    for token in tokens:
+        yield (
+            f"POST /u/{token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(ONE_CLICK_BODY)}\r\n\r\n"
+        ).encode() + ONE_CLICK_BODY
 
 
 def main() -> int:
@@ -103,7 +69,7 @@ def main() -> int:
         server, port = start_serve(folder, env)
         try:
             started = time.perf_counter()
-            latencies, failures = asyncio.run(hammer(port, tokens, args.clients))
+            fired = asyncio.run(hammer(port, one_clicks(port, tokens), args.clients))
             elapsed = time.perf_counter() - started
         finally:
             stop_serve(server)
@@ -124,9 +90,10 @@ def main() -> int:
           f"uvicorn + SQLite (WAL) on 127.0.0.1")
     print(f"  elapsed      {elapsed:8.2f} s")
     print(f"  throughput   {rate:8.0f} requests/s   (target >= {TARGET_RPS})")
+    latencies, failures = fired.latencies, fired.failures
     if latencies:
-        print(f"  latency p50  {percentile(latencies, 0.50) * 1000:8.1f} ms")
-        print(f"  latency p99  {percentile(latencies, 0.99) * 1000:8.1f} ms")
+        print(f"  latency p50  {fired.percentile(0.50) * 1000:8.1f} ms")
+        print(f"  latency p99  {fired.percentile(0.99) * 1000:8.1f} ms")
         print(f"  latency max  {max(latencies) * 1000:8.1f} ms   "
               f"(mean {statistics.fmean(latencies) * 1000:.1f} ms)")
     print(f"  failed       {len(failures):8d}   {sorted(set(failures))[:5] if failures else ''}")

@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from digest.archive.db import connect, dispose_all  # noqa: E402
 from digest.archive.schema import deliveries, email_events, metadata  # noqa: E402
-from tests.support.serve_process import read_response, start_serve, stop_serve  # noqa: E402
+from tests.support.serve_process import hammer, start_serve, stop_serve  # noqa: E402
 from tests.support.webhook import SendGridEvents, public_key_text, signed  # noqa: E402
 
 EDITION, SLUG = "2026-W47", "bench-weekly"
@@ -110,48 +111,11 @@ def make_load(people: list[tuple[str, str]], posts: int, size: int, repeat: floa
     return Load(bodies, unique, count)
 
 
-async def fire(port: int, bodies: list[tuple[bytes, dict[str, str]]],
-               clients: int) -> tuple[list[float], list[str], list[dict]]:
-    """`clients` keep-alive connections posting the bodies; latencies, failures, answers."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    answers: list[dict] = []
-    queue = iter(bodies)
-
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            for body, headers in queue:
-                head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-                request = (f"POST /webhooks/sendgrid HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                           f"{head}Content-Length: {len(body)}\r\n\r\n").encode() + body
-                started = time.perf_counter()
-                try:
-                    writer.write(request)
-                    status, close, answer = await read_response(reader)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                    failures.append(type(exc).__name__)
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    continue
-                latencies.append(time.perf_counter() - started)
-                if status != 200:
-                    failures.append(f"HTTP {status}: {answer[:200]!r}")
-                else:
-                    answers.append(json.loads(answer))
-                if close:
-                    writer.close()
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return latencies, failures, answers
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+def posts(port: int, bodies: list[tuple[bytes, dict[str, str]]]) -> Iterator[bytes]:
+    for body, headers in bodies:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        yield (f"POST /webhooks/sendgrid HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{head}"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
 def run(database: str, folder: Path, args: argparse.Namespace) -> bool:
@@ -173,7 +137,7 @@ def run(database: str, folder: Path, args: argparse.Namespace) -> bool:
     server, port = start_serve(folder, env)
     try:
         started = time.perf_counter()
-        latencies, failures, answers = asyncio.run(fire(port, load.bodies, args.clients))
+        fired = asyncio.run(hammer(port, posts(port, load.bodies), args.clients))
         elapsed = time.perf_counter() - started
     finally:
         stop_serve(server)
@@ -183,6 +147,8 @@ def run(database: str, folder: Path, args: argparse.Namespace) -> bool:
         stored_ids = set(conn.scalars(select(email_events.c.event_id)))
         linked = conn.scalar(select(func.count()).where(email_events.c.delivery_id.is_not(None)))
     dispose_all()
+    answers = [json.loads(body) for body in fired.bodies]
+    latencies, failures = fired.latencies, fired.failures
     stored = sum(a["stored"] for a in answers)
     duplicates = sum(a["duplicate"] for a in answers)
     lost = len(load.unique - stored_ids)
@@ -195,8 +161,8 @@ def run(database: str, folder: Path, args: argparse.Namespace) -> bool:
           f"{args.posts / elapsed:.1f} posts/s)"
           + (f"   (target >= {TARGET:,} on SQLite)" if name == "sqlite" else ""))
     if latencies:
-        print(f"  post p50     {percentile(latencies, 0.5) * 1000:8.0f} ms")
-        print(f"  post p99     {percentile(latencies, 0.99) * 1000:8.0f} ms   "
+        print(f"  post p50     {fired.percentile(0.5) * 1000:8.0f} ms")
+        print(f"  post p99     {fired.percentile(0.99) * 1000:8.0f} ms   "
               f"(max {max(latencies) * 1000:.0f} ms)")
     print(f"  failed       {len(failures):8d}   {failures[:3] if failures else ''}")
     print(f"  stored       {len(stored_ids):8d} of {len(load.unique)} distinct events posted "

@@ -6,7 +6,6 @@ of what they got (the stories and their links).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy import Connection, func, select
 
 from digest.archive.schema import deliveries
 from digest.editions.layout import MANIFEST, newsletter_folder
+from digest.editions.read import read_json
 
 SENT = "sent"
 
@@ -92,11 +92,7 @@ def reports_events(provider_id: str | None) -> bool:
 
 
 def _manifest(out_dir: Path, edition: str, slug: str) -> dict[str, Any]:
-    path = newsletter_folder(out_dir, edition, slug) / MANIFEST
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    found = read_json(newsletter_folder(out_dir, edition, slug) / MANIFEST)
     return found if isinstance(found, dict) else {}
 
 

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -49,13 +51,56 @@ def stop_serve(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
-    """(status, whether the server closes the connection, body) of one HTTP/1.1 answer.
+@dataclass
+class Fired:
+    latencies: list[float] = field(default_factory=list)  # seconds, of the requests answered
+    failures: list[str] = field(default_factory=list)  # a connection lost, a status not 200
+    bodies: list[bytes] = field(default_factory=list)  # of the 200 answers
 
-    Load is generated with plain asyncio streams: on a two-core machine httpx's connection pool
-    costs more CPU per request than the server does, and a benchmark would mostly measure its
-    own client.
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def hammer(port: int, requests: Iterable[bytes], clients: int) -> Fired:
+    """Send the raw HTTP/1.1 `requests` over `clients` keep-alive connections, each taking the
+    next one as soon as it has its answer.
+
+    Plain asyncio streams: on a two-core machine httpx's connection pool costs more CPU per
+    request than the server does, and a benchmark would mostly measure its own client.
     """
+    fired = Fired()
+    queue = iter(requests)
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for request in queue:
+                started = time.perf_counter()
+                try:
+                    writer.write(request)
+                    status, close, body = await read_response(reader)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    fired.failures.append(type(exc).__name__)
+                    close = True
+                else:
+                    fired.latencies.append(time.perf_counter() - started)
+                    if status == 200:
+                        fired.bodies.append(body)
+                    else:
+                        fired.failures.append(f"HTTP {status}: {body[:200]!r}")
+                if close:
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return fired
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    """(status, whether the server closes the connection, body) of one HTTP/1.1 answer."""
     status = int((await reader.readline()).split(b" ", 2)[1])
     length, close = 0, False
     while (line := await reader.readline()) not in (b"\r\n", b""):
