@@ -76,6 +76,8 @@ def _pct(part: int, whole: int, digits: int = 1) -> str:
 def _show(r: Results) -> None:
     from rich.table import Table
 
+    from digest.report.thresholds import GMAIL_NOTE
+
     send = r.send
     when = send.started_at.strftime("%Y-%m-%d %H:%M UTC") if send.started_at else "?"
     console.print(f"[bold]{escape(send.title)}[/] ({send.newsletter}), edition {send.edition}"
@@ -101,27 +103,28 @@ def _show(r: Results) -> None:
         funnel.add_row("[dim]No outcome yet[/]", f"[dim]{r.awaiting:,}[/]",
                        f"[dim]{_pct(r.awaiting, r.sent)}[/]", "[dim]of sent[/]")
     console.print(funnel)
-    console.print(
-        f"Machine opens: {r.machine_opened:,} recipients ({r.machine_only:,} opened only by "
-        f"machines, not counted as opened), {r.machine_open_events:,} events"
-    )
     dropped = ", ".join(f"{escape(k)} {n:,}" for k, n in sorted(r.dropped.items()))
-    console.print(
-        f"Bounces: hard {r.bounced:,} ({_pct(r.bounced, r.sent, 2)}), blocked {r.blocked:,} "
-        f"({_pct(r.blocked, r.sent, 2)}), deferred and still retried {r.deferred:,}; dropped "
-        f"{r.dropped_total:,}" + (f" ({dropped})" if dropped else ""),
-        highlight=False,
-    )
     spam = r.spam
-    colour = {"ok": "green", "near": "yellow", "over": "red", "limit": "bold red"}.get(spam.name,
-                                                                                      "")
-    level = f"[{colour}]{escape(spam.message)}[/]" if colour else escape(spam.message)
-    console.print(f"Complaints: {r.complaints:,}: {level}", highlight=False)
-    from digest.report.thresholds import GMAIL_NOTE
-
-    console.print(f"  [dim]{GMAIL_NOTE}[/]")
-    console.print(f"Unsubscribes: {r.unsubscribes:,} ({_pct(r.unsubscribes, r.delivered, 2)} of "
-                  "delivered)", highlight=False)
+    colour = {"ok": "green", "near": "yellow", "over": "red", "limit": "bold red"}.get(spam.name)
+    lines = [
+        ("Machine opens", f"{r.machine_opened:,} recipients ({r.machine_only:,} opened only by "
+                          f"machines, not counted as opened), {r.machine_open_events:,} events"),
+        ("Bounces", f"hard {r.bounced:,} ({_pct(r.bounced, r.sent, 2)}) · blocked "
+                    f"{r.blocked:,} ({_pct(r.blocked, r.sent, 2)}) · still deferred "
+                    f"{r.deferred:,} · dropped {r.dropped_total:,}"
+                    + (f" ({dropped})" if dropped else "")),
+        ("Complaints", f"[{colour}]{escape(spam.message)}[/]" if colour
+                       else escape(spam.message)),
+        ("", f"[dim]{GMAIL_NOTE}[/]"),
+        ("Unsubscribes", f"{r.unsubscribes:,} ({_pct(r.unsubscribes, r.delivered, 2)} of "
+                         "delivered)"),
+    ]
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for label, text in lines:
+        facts.add_row(label, text)
+    console.print(facts, highlight=False)
     stories = Table(box=None, pad_edge=False, header_style="bold",
                     title="Stories by unique clicks", title_justify="left")
     stories.add_column("#", justify="right")

@@ -65,6 +65,7 @@ class Results:
     open_events: int = 0  # by people
     machine_open_events: int = 0
     click_events: int = 0
+    reported: int = 0  # recipients with an outcome: delivered, bounced or dropped
     bounced: int = 0
     blocked: int = 0
     deferred: int = 0
@@ -90,9 +91,8 @@ class Results:
 
     @property
     def awaiting(self) -> int:
-        """Sent, with no outcome reported yet."""
-        done = self.delivered + self.bounced + self.blocked + self.dropped_total
-        return max(self.sent - done, 0)
+        """Sent, with no outcome reported yet (deferred ones among them)."""
+        return max(self.sent - self.reported, 0)
 
     @property
     def spam(self) -> Level:
@@ -136,6 +136,7 @@ def results(conn: Connection, send: SentNewsletter, *, detail: bool = True) -> R
     found.machine_only = recipients(machine, e.delivery_id.not_in(people))
     found.bounced = recipients(e.event == "bounce", e.bounce_type == "bounce")
     found.blocked = recipients(e.event == "bounce", e.bounce_type == "blocked")
+    found.reported = recipients(final)
     finished = select(e.delivery_id).where(this, final)
     found.deferred = recipients(e.event == "deferred", e.delivery_id.not_in(finished))
     found.complaints = recipients(e.event == "spamreport")

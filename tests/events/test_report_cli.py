@@ -42,7 +42,7 @@ def test_the_report_in_text_json_and_csv(send, webhook):
     assert "Delivered" in out and "100.0%" in out
     assert "Opened by people" in out and "50.0%" in out
     assert "Clicked" in out and "25.0%" in out and "(50.0% of those who opened)" in out
-    assert "Complaints: 1: 12.500% (1 of 8 delivered): at or over Gmail and Yahoo's 0.3% limit" \
+    assert "Complaints 12.500% (1 of 8 delivered): at or over Gmail and Yahoo's 0.3% limit" \
         in " ".join(out.split())
     assert "Gmail reports no complaints" in out
     lines = out.splitlines()
