@@ -189,37 +189,37 @@ def _clicks(conn: Connection, send: SentNewsletter,
     for kind, clicks, unique in conn.execute(query):
         if kind in own:
             own[kind].clicks, own[kind].unique = int(clicks), int(unique)
-    # Other links, by URL, each mapped to the story it leads to.
+    # Other links, by URL, each mapped to the story it leads to (None: to none of them).
     mapping = StoryLinks(stories_of(send.manifest))
     ranked = {story.id: StoryClicks(story) for story in mapping.stories}
-    urls: dict[str, list[str]] = defaultdict(list)  # story id (or OTHER) -> clicked URLs
-    totals: dict[str, tuple[int, int]] = {}
-    query = (select(e.url, func.count(), func.count(func.distinct(e.delivery_id)))
-             .where(click, e.link.is_(None)).group_by(e.url))
-    for url, clicks, unique in conn.execute(query):
-        story = mapping.story(url or "")
-        key = story.id if story else OTHER
-        urls[key].append(url)
+    url = func.coalesce(e.url, "")
+    urls: dict[str | None, list[str]] = defaultdict(list)
+    totals: dict[str | None, tuple[int, int]] = {}
+    query = (select(url, func.count(), func.count(func.distinct(e.delivery_id)))
+             .where(click, e.link.is_(None)).group_by(url))
+    for clicked, clicks, unique in conn.execute(query):
+        story = mapping.story(clicked)
+        key = story.id if story else None
+        urls[key].append(clicked)
         done, seen = totals.get(key, (0, 0))
         totals[key] = (done + int(clicks), seen + int(unique))
     other = LinkClicks(OTHER)
     for key, (clicks, unique) in totals.items():
         if len(urls[key]) > 1:  # one person may have clicked two of its URLs
-            unique = _unique_over(conn, click, urls[key])
-        target: StoryClicks | LinkClicks = ranked.get(key, other)
+            unique = _unique_over(conn, and_(click, e.link.is_(None)), url, urls[key])
+        target: StoryClicks | LinkClicks = ranked[key] if key is not None else other
         target.clicks, target.unique = clicks, unique
     order = {story.id: n for n, story in enumerate(mapping.stories)}
     stories = sorted(ranked.values(), key=lambda s: (-s.unique, -s.clicks, order[s.story.id]))
     return stories, [*own.values(), other]
 
 
-def _unique_over(conn: Connection, click: ColumnElement[bool], urls: list[str]) -> int:
+def _unique_over(conn: Connection, clicks: ColumnElement[bool], url: ColumnElement[str],
+                 urls: list[str]) -> int:
+    """Recipients who clicked any of `urls`."""
     e = email_events.c
     people: set[int] = set()
     for start in range(0, len(urls), _CHUNK):
-        chunk = [u for u in urls[start:start + _CHUNK] if u is not None]
-        nulls = [e.url.is_(None)] if None in urls[start:start + _CHUNK] else []
-        query = select(e.delivery_id).distinct().where(click, e.link.is_(None),
-                                                       or_(e.url.in_(chunk), *nulls))
+        query = select(e.delivery_id).distinct().where(clicks, url.in_(urls[start:start + _CHUNK]))
         people.update(conn.scalars(query))
     return len(people)
