@@ -11,15 +11,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, case, func, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.archive import connect
 from digest.archive.schema import deliveries, email_events
 from digest.errors import DigestError
-from digest.events.links import VIEW
 from digest.report import Results, rate
-from digest.report.figures import results
+from digest.report.figures import CLICKED, DELIVERED, PERSON, results
 from digest.report.sent import reports_events, sent_newsletter
 from digest.report.timeline import Timeline
 from digest.settings import Settings
@@ -70,7 +69,7 @@ class Rates:
 def index_rates(settings: Settings, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str],
                                                                             Rates]:
     """Delivered / opened / clicked rates of every sent (edition, newsletter) among `pairs`, in
-    two queries whatever their number (the same definitions as digest/report/figures.py)."""
+    two queries whatever their number (the figures' own definitions: digest/report/figures.py)."""
     wanted = sorted(set(pairs))
     if not wanted:
         return {}
@@ -81,15 +80,12 @@ def index_rates(settings: Settings, pairs: Iterable[tuple[str, str]]) -> dict[tu
         .group_by(d.edition, d.newsletter)
     )
 
-    def recipients(condition: object) -> object:
+    def recipients(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.count(func.distinct(case((condition, e.delivery_id))))
 
-    person = or_(and_(e.event == "open", e.machine.is_(False)), e.event == "click")
-    content = and_(e.event == "click", or_(e.link.is_(None), e.link == VIEW))
     events_query = (
-        select(e.edition, e.newsletter,
-               recipients(e.event.in_(("delivered", "open", "click"))),
-               recipients(person), recipients(content))
+        select(e.edition, e.newsletter, recipients(DELIVERED), recipients(PERSON),
+               recipients(CLICKED))
         .where(tuple_(e.edition, e.newsletter).in_(wanted), e.delivery_id.is_not(None))
         .group_by(e.edition, e.newsletter)
     )
