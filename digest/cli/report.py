@@ -44,7 +44,7 @@ def report_command(
     with user_errors():
         engine = connect(settings.database)
         if last is not None:
-            found = trend(settings, engine, newsletter, last)
+            found = trend(engine, newsletter, last)
             rows = trend_rows(found)
             if as_json:
                 _print_json(rows)
@@ -56,7 +56,7 @@ def report_command(
             else:
                 _show_trend(found)
             return
-        results = edition_results(settings, engine, edition, newsletter)
+        results = edition_results(engine, edition, newsletter)
     if as_json:
         _print_json(as_dict(results))
     elif as_csv:
@@ -84,6 +84,11 @@ def _show(r: Results) -> None:
                   f" · sent {when}")
     if send.subject:
         console.print(f"  subject  {escape(send.subject)}", highlight=False)
+    if r.in_doubt or r.taken_in_doubt:
+        known = (f"; SendGrid's events show it took {r.taken_in_doubt:,} more that were in "
+                 "doubt, counted as sent" if r.taken_in_doubt else "")
+        console.print(f"  [yellow]in doubt[/] {r.in_doubt:,} recipients: the provider's answer "
+                      f"was lost and nothing is known of them since{known}", highlight=False)
     if not r.tracked:
         console.print(f"  sent     {r.sent:,} recipients")
         console.print(f"[yellow]No delivery or engagement figures:[/] {escape(r.note or '')}.")

@@ -17,16 +17,15 @@ from digest.editions.ids import check_names, is_slug
 from digest.errors import DigestError
 from digest.report.figures import Results, rate, results
 from digest.report.sent import SentNewsletter, sent_editions, sent_newsletter
-from digest.settings import Settings
 
 __all__ = ["Results", "SentNewsletter", "edition_results", "rate", "trend"]
 
 
-def edition_results(settings: Settings, engine: Engine, edition: str, slug: str) -> Results:
+def edition_results(engine: Engine, edition: str, slug: str) -> Results:
     """The results of `edition` of newsletter `slug`; a DigestError when it was not sent."""
     check_names(edition, slug)
     with engine.connect() as conn:
-        send = sent_newsletter(conn, settings.out_dir, edition, slug)
+        send = sent_newsletter(conn, edition, slug)
         if send is None:
             raise DigestError(
                 f"edition {edition} of {slug!r} has not been sent: no recipient is in the "
@@ -36,7 +35,7 @@ def edition_results(settings: Settings, engine: Engine, edition: str, slug: str)
         return results(conn, send)
 
 
-def trend(settings: Settings, engine: Engine, slug: str, last: int) -> list[Results]:
+def trend(engine: Engine, slug: str, last: int) -> list[Results]:
     """The last `last` sent editions of `slug`, oldest first (so a trend reads left to right)."""
     if not is_slug(slug):
         raise DigestError(f"{slug!r} is not a newsletter slug",
@@ -51,7 +50,7 @@ def trend(settings: Settings, engine: Engine, slug: str, last: int) -> list[Resu
             )
         found = []
         for edition in reversed(editions):
-            send = sent_newsletter(conn, settings.out_dir, edition, slug)
+            send = sent_newsletter(conn, edition, slug)
             if send is not None:
                 found.append(results(conn, send, detail=False))
         return found

@@ -3,7 +3,8 @@
 Every count is of distinct deliveries (ledger rows, so recipients), never of events, unless it
 says "events". Only events linked to the ledger count: test sends and other mail do not.
 
-    sent        the provider took it (ledger state sent)
+    sent        the provider took it: ledger state sent, or in doubt (the answer was lost) with
+                an event that shows SendGrid had it; in doubt: the rest of those, still unknown
     delivered   a delivered event, or an open or a click (they prove it arrived)
     opened      by people: an open not flagged sg_machine_open, or any click (a person clicked)
     clicked     any link but unsubscribe and manage
@@ -26,7 +27,7 @@ from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, union
 
 from digest.archive.schema import deliveries, email_events, suppressions
 from digest.events.links import MANAGE, UNSUBSCRIBE, VIEW, Story, StoryLinks, stories_of
-from digest.report.sent import SentNewsletter, next_send
+from digest.report.sent import MAYBE, SENT, SentNewsletter, next_send
 from digest.report.thresholds import Level, spam_level
 from digest.report.timeline import Timeline, timeline
 
@@ -65,6 +66,7 @@ class LinkClicks:
 class Results:
     send: SentNewsletter
     has_events: bool  # any event linked to this send
+    taken_in_doubt: int = 0  # in doubt in the ledger, but SendGrid's events show it had them
     delivered: int = 0
     opened: int = 0
     clicked: int = 0
@@ -86,7 +88,12 @@ class Results:
 
     @property
     def sent(self) -> int:
-        return self.send.sent
+        return self.send.sent + self.taken_in_doubt
+
+    @property
+    def in_doubt(self) -> int:
+        """Recipients whose batch's answer was lost and of whom nothing is known since."""
+        return self.send.in_doubt - self.taken_in_doubt
 
     @property
     def tracked(self) -> bool:
@@ -132,6 +139,11 @@ def results(conn: Connection, send: SentNewsletter, *, detail: bool = True) -> R
         query = select(func.count(func.distinct(e.delivery_id))).where(this, *where)
         return int(conn.scalar(query) or 0)
 
+    if send.in_doubt:
+        with_row = email_events.join(deliveries, deliveries.c.id == e.delivery_id)
+        found.taken_in_doubt = int(conn.scalar(
+            select(func.count(func.distinct(e.delivery_id))).select_from(with_row)
+            .where(this, deliveries.c.state.in_(MAYBE))) or 0)
     found.delivered = recipients(DELIVERED)
     found.opened = recipients(PERSON)
     found.clicked = recipients(CLICKED)
@@ -173,7 +185,8 @@ def _unsubscribes(conn: Connection, send: SentNewsletter) -> int:
         select(d.id)
         .join(suppressions, s.email == d.email)
         .where(
-            d.edition == send.edition, d.newsletter == send.newsletter, d.state == "sent",
+            d.edition == send.edition, d.newsletter == send.newsletter,
+            d.state.in_((SENT, *MAYBE)),
             s.newsletter.in_((send.newsletter, EVERY)), s.reason == "unsubscribed",
             s.source != "webhook",  # those came from SendGrid's events, counted above
             *window,

@@ -11,7 +11,8 @@ from digest.report.figures import Results, rate
 from digest.report.thresholds import LIMIT, NEAR, TARGET
 
 TREND_COLUMNS = [
-    "edition", "newsletter", "started_at", "tracked", "sent", "delivered", "delivered_rate",
+    "edition", "newsletter", "started_at", "tracked", "sent", "in_doubt", "delivered",
+    "delivered_rate",
     "opened", "open_rate", "clicked", "click_rate", "click_to_open", "machine_only",
     "bounced", "blocked", "dropped", "bounce_rate", "complaints", "complaint_rate",
     "unsubscribes", "unsubscribe_rate",
@@ -33,6 +34,7 @@ def as_dict(r: Results) -> dict[str, Any]:
         "started_at": _iso(send.started_at),
         "events": {"tracked": r.tracked, "note": r.note},
         "funnel": {"sent": _count(r.sent)},
+        "in_doubt": {"unknown": r.in_doubt, "taken": r.taken_in_doubt},
     }
     if not r.tracked:
         return out
@@ -79,6 +81,8 @@ def csv_rows(r: Results) -> Iterator[list[Any]]:
     """One edition as rows of (section, key, label, count, rate)."""
     yield ["section", "key", "label", "count", "rate"]
     yield ["funnel", "sent", "Sent", r.sent, ""]
+    if r.in_doubt:
+        yield ["in_doubt", "unknown", "In doubt (the provider's answer was lost)", r.in_doubt, ""]
     if not r.tracked:
         yield ["note", "events", r.note, "", ""]
         return
@@ -115,7 +119,8 @@ def trend_rows(found: Sequence[Results]) -> list[dict[str, Any]]:
 def _trend_row(r: Results) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(TREND_COLUMNS)
     row.update(edition=r.send.edition, newsletter=r.send.newsletter,
-               started_at=_iso(r.send.started_at), tracked=r.tracked, sent=r.sent)
+               started_at=_iso(r.send.started_at), tracked=r.tracked, sent=r.sent,
+               in_doubt=r.in_doubt)
     if not r.tracked:
         return row
     bounced = r.bounced + r.blocked

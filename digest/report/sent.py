@@ -1,31 +1,34 @@
 """What was sent: which editions of a newsletter went out, when, how, and with which stories.
 
-A report needs two things only: the send ledger's rows (who got the edition) and the manifest
-of what they got (the stories and their links).
+A report needs two things only: the send ledger's rows (who got the edition) and the frozen
+copy of what they got (digest/editions/frozen.py: its manifest names the stories and their
+links; its sent_at is when the first real send began). The send runs say through which
+backend it went, and so whether events will come.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from digest.archive.schema import deliveries
-from digest.editions.layout import MANIFEST, newsletter_folder
-from digest.editions.read import read_json
+from digest.archive.schema import deliveries, frozen_editions, send_runs
 
-SENT = "sent"
+SENT, IN_DOUBT = "sent", "in_doubt"
+MAYBE = (IN_DOUBT, "in_flight")  # in flight: with the provider now, or when a run died
+WITH_EVENTS = {"sendgrid"}  # backends whose provider posts events to our webhook
 
 
 @dataclass(frozen=True)
 class SentNewsletter:
     edition: str
     newsletter: str
-    started_at: datetime | None  # when the first batch went
+    started_at: datetime | None  # when the first real send began
     sent: int  # recipients the provider took
+    in_doubt: int  # recipients whose batch's answer was lost: maybe taken, maybe not
     has_events: bool  # sent through a backend that reports events (SendGrid)
     manifest: dict[str, Any]
 
@@ -37,23 +40,26 @@ class SentNewsletter:
     def subject(self) -> str:
         return str(self.manifest.get("subject") or "")
 
-    @property
-    def label(self) -> str:
-        return str(self.manifest.get("edition", {}).get("label") or self.edition)
 
-
-def sent_newsletter(conn: Connection, out_dir: Path, edition: str,
-                    slug: str) -> SentNewsletter | None:
+def sent_newsletter(conn: Connection, edition: str, slug: str) -> SentNewsletter | None:
     """The send of `edition` of newsletter `slug`, or None when nobody was sent it."""
     d = deliveries.c
-    this = (d.edition == edition) & (d.newsletter == slug) & (d.state == SENT)
-    sent, started = conn.execute(select(func.count(), func.min(d.updated_at)).where(this)).one()
-    if not sent:
+    this = (d.edition == edition) & (d.newsletter == slug)
+    query = select(d.state, func.count()).where(this).group_by(d.state)
+    states = {state: int(n) for state, n in conn.execute(query)}
+    maybe = sum(states.get(state, 0) for state in MAYBE)
+    if not states.get(SENT) and not maybe:
         return None
-    provider_id = conn.scalar(select(d.provider_id).where(this, d.provider_id.is_not(None))
-                              .limit(1))
-    return SentNewsletter(edition, slug, _aware(started), int(sent),
-                          reports_events(provider_id), _manifest(out_dir, edition, slug))
+    f, r = frozen_editions.c, send_runs.c
+    frozen = conn.execute(select(f.manifest, f.sent_at)
+                          .where(f.edition == edition, f.newsletter == slug)).first()
+    backends = set(conn.scalars(select(r.backend).distinct()
+                                .where(r.edition == edition, r.newsletter == slug)))
+    return SentNewsletter(
+        edition, slug, _aware(frozen.sent_at) if frozen else None, states.get(SENT, 0), maybe,
+        reports_events(backends),
+        _parsed(frozen.manifest) if frozen else {},
+    )
 
 
 def sent_editions(conn: Connection, slug: str, last: int) -> list[str]:
@@ -61,7 +67,7 @@ def sent_editions(conn: Connection, slug: str, last: int) -> list[str]:
     d = deliveries.c
     query = (
         select(d.edition)
-        .where(d.newsletter == slug, d.state == SENT)
+        .where(d.newsletter == slug, d.state.in_((SENT, *MAYBE)))
         .group_by(d.edition)
         .order_by(func.min(d.updated_at).desc(), d.edition.desc())
         .limit(last)
@@ -73,26 +79,21 @@ def next_send(conn: Connection, sent: SentNewsletter) -> datetime | None:
     """When the newsletter's next edition after this one began to go out, if one has."""
     if sent.started_at is None:
         return None
-    d = deliveries.c
-    starts = (
-        select(func.min(d.updated_at).label("started"))
-        .where(d.newsletter == sent.newsletter, d.state == SENT, d.edition != sent.edition)
-        .group_by(d.edition)
-        .subquery()
-    )
-    later = conn.scalar(select(func.min(starts.c.started)).where(starts.c.started
-                                                                 > sent.started_at))
+    f = frozen_editions.c
+    later = conn.scalar(select(func.min(f.sent_at)).where(
+        f.newsletter == sent.newsletter, f.edition != sent.edition, f.sent_at > sent.started_at))
     return _aware(later)
 
 
-def reports_events(provider_id: str | None) -> bool:
-    # SMTP and the outbox keep the Message-ID they wrote ("<...@domain>"); SendGrid gives its
-    # X-Message-Id, which its events refer to.
-    return bool(provider_id) and not str(provider_id).startswith("<")
+def reports_events(backends: set[str]) -> bool:
+    return bool(backends & WITH_EVENTS)
 
 
-def _manifest(out_dir: Path, edition: str, slug: str) -> dict[str, Any]:
-    found = read_json(newsletter_folder(out_dir, edition, slug) / MANIFEST)
+def _parsed(manifest: str) -> dict[str, Any]:
+    try:
+        found = json.loads(manifest)
+    except ValueError:
+        return {}
     return found if isinstance(found, dict) else {}
 
 

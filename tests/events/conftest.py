@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from digest.archive.schema import deliveries
+from digest.archive.schema import deliveries, frozen_editions
 from digest.send.runner import run_send
 from digest.settings import Settings
 from digest.web.public.app import create_app
@@ -91,9 +91,9 @@ def send(sendgrid_settings: Settings, sendgrid: SendGridServer,
         payload = sendgrid.payloads[requests]
         ids = {mid for _, mid in sendgrid.accepted[-report.sent:]}
         assert len(ids) == 1, "one batch"
-        d = deliveries.c
+        d, f = deliveries.c, frozen_editions.c
         with engine.connect() as conn:
-            started = conn.scalar(select(func.min(d.updated_at)).where(d.edition == edition))
+            started = conn.scalar(select(f.sent_at).where(f.edition == edition))
             emails = list(conn.scalars(select(d.email).where(d.edition == edition)
                                        .order_by(d.email)))
         started = started if started.tzinfo else started.replace(tzinfo=UTC)

@@ -47,7 +47,7 @@ def test_a_sendgrid_send_shows_its_rates(send, webhook, sendgrid_settings, engin
         "<strong>20.0%</strong>" in index
     assert 'class="chart funnel-chart"' in newsletter and 'id="hours-chart"' in newsletter
     # The index's grouped query and the report agree.
-    full = edition_results(sendgrid_settings, engine, EDITION, SLUG)
+    full = edition_results(engine, EDITION, SLUG)
     rates = index_rates(sendgrid_settings, [(EDITION, SLUG)])[EDITION, SLUG]
     assert (rates.delivered, rates.opened, rates.clicked) == (
         full.delivered / full.sent, full.opened / full.delivered, full.clicked / full.delivered)

@@ -6,15 +6,20 @@ from __future__ import annotations
 import random
 
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
 from digest.archive.schema import email_events
+from digest.cli import app
 from digest.report import edition_results
 from digest.report.output import as_dict, csv_rows
+from digest.send.runner import run_send
 from digest.send.testsend import send_test
 from digest.send.tokens import make_token
 from digest.settings import Settings
-from tests.events.conftest import MORE, STORIES, VIEW_URL
-from tests.support.data import EDITION, SLUG
+from tests.events.conftest import MORE, STORIES, VIEW_URL, write_manifest
+from tests.support.data import EDITION, SLUG, add_subscribers, ledger_rows
+from tests.support.sendgrid_server import Action
+from tests.support.webhook import SendGridEvents
 
 A, B, C = STORIES[0][2], STORIES[1][2], STORIES[2][2]
 
@@ -82,7 +87,7 @@ def test_the_report_counts_every_figure_exactly(send, webhook, sendgrid_settings
                                                  "application/x-www-form-urlencoded"})
         assert one_click.status_code == 200
 
-    r = edition_results(sendgrid_settings, engine, EDITION, SLUG)
+    r = edition_results(engine, EDITION, SLUG)
 
     assert r.tracked and r.note is None
     assert (r.sent, r.delivered, r.opened, r.clicked) == (20, 16, 10, 7)
@@ -129,3 +134,30 @@ def test_personal_links_are_stored_without_their_token(send, webhook, sendgrid_s
     with engine.connect() as conn:
         texts = conn.execute(select(func.count()).where(email_events.c.url.contains(token)))
         assert texts.scalar() == 0
+
+
+def test_events_settle_what_was_in_doubt(sendgrid_settings, sendgrid, webhook, engine):
+    """A batch whose answer was lost is in doubt; SendGrid's events for its recipients show
+    that it took them (the custom_args link them, as the ledger has no X-Message-Id for them)."""
+    add_subscribers(engine, SLUG, 20)
+    write_manifest(sendgrid_settings.out_dir)
+    settings = sendgrid_settings.model_copy(update={"send_batch_size": 10})
+    sendgrid.script(Action.ok(), Action.drop_after_accepting())
+    report = run_send(settings, EDITION, SLUG)
+    assert report.sent == 10 and report.in_doubt == 10
+    ids = {email: mid for email, mid in sendgrid.accepted}
+    lost = sorted(email for email, (state, _) in ledger_rows(engine).items()
+                  if state == "in_doubt")
+    events = [SendGridEvents(ids[email], **sendgrid.payloads[0]["custom_args"])("delivered", email)
+              for email in [*ids.keys() - set(lost), *lost[:4]]]
+    assert webhook.post(events)["matched"] == 14
+
+    r = edition_results(engine, EDITION, SLUG)
+    assert (r.sent, r.taken_in_doubt, r.in_doubt, r.delivered) == (14, 4, 6, 14)
+    data = as_dict(r)
+    assert data["in_doubt"] == {"unknown": 6, "taken": 4}
+    assert data["funnel"]["delivered"]["rate"] == 1.0
+    shown = CliRunner().invoke(app, ["report", EDITION, "-n", SLUG], env={"COLUMNS": "200"})
+    print(shown.output)
+    assert "in doubt 6 recipients: the provider's answer was lost" in shown.output
+    assert "SendGrid's events show it took 4 more that were in doubt" in shown.output

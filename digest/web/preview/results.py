@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -15,11 +16,11 @@ from sqlalchemy import ColumnElement, case, func, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.archive import connect
-from digest.archive.schema import deliveries, email_events
+from digest.archive.schema import deliveries, email_events, send_runs
 from digest.errors import DigestError
 from digest.report import Results, rate
 from digest.report.figures import CLICKED, DELIVERED, PERSON, results
-from digest.report.sent import reports_events, sent_newsletter
+from digest.report.sent import MAYBE, SENT, reports_events, sent_newsletter
 from digest.report.timeline import Timeline
 from digest.settings import Settings
 
@@ -41,7 +42,7 @@ def results_view(settings: Settings, edition: str, slug: str) -> ResultsView | N
     say: the preview of the email itself must not depend on it)."""
     try:
         with connect(settings.database).connect() as conn:
-            send = sent_newsletter(conn, settings.out_dir, edition, slug)
+            send = sent_newsletter(conn, edition, slug)
             found = results(conn, send) if send is not None else None
     except (DigestError, SQLAlchemyError) as exc:
         log.warning("no results for %s/%s: %s", edition, slug, exc)
@@ -73,35 +74,42 @@ def index_rates(settings: Settings, pairs: Iterable[tuple[str, str]]) -> dict[tu
     wanted = sorted(set(pairs))
     if not wanted:
         return {}
-    d, e = deliveries.c, email_events.c
+    d, e, r = deliveries.c, email_events.c, send_runs.c
     sent_query = (
-        select(d.edition, d.newsletter, func.count(), func.min(d.provider_id))
-        .where(tuple_(d.edition, d.newsletter).in_(wanted), d.state == "sent")
+        select(d.edition, d.newsletter, func.count())
+        .where(tuple_(d.edition, d.newsletter).in_(wanted), d.state == SENT)
         .group_by(d.edition, d.newsletter)
     )
+    runs_query = (select(r.edition, r.newsletter, r.backend).distinct()
+                  .where(tuple_(r.edition, r.newsletter).in_(wanted)))
 
     def recipients(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.count(func.distinct(case((condition, e.delivery_id))))
 
     events_query = (
-        select(e.edition, e.newsletter, recipients(DELIVERED), recipients(PERSON),
-               recipients(CLICKED))
-        .where(tuple_(e.edition, e.newsletter).in_(wanted), e.delivery_id.is_not(None))
+        select(e.edition, e.newsletter, recipients(d.state.in_(MAYBE)), recipients(DELIVERED),
+               recipients(PERSON), recipients(CLICKED))
+        .select_from(email_events.join(deliveries, d.id == e.delivery_id))
+        .where(tuple_(e.edition, e.newsletter).in_(wanted))
         .group_by(e.edition, e.newsletter)
     )
+    backends: dict[tuple[str, str], set[str]] = defaultdict(set)
     try:
         with connect(settings.database).connect() as conn:
-            sent = {(row[0], row[1]): (int(row[2]), row[3]) for row in conn.execute(sent_query)}
+            sent = {(row[0], row[1]): int(row[2]) for row in conn.execute(sent_query)}
+            for edition, newsletter, backend in conn.execute(runs_query):
+                backends[edition, newsletter].add(backend)
             engaged = {(row[0], row[1]): row[2:] for row in conn.execute(events_query)}
     except (DigestError, SQLAlchemyError) as exc:
         log.warning("no results for the index: %s", exc)
         return {}
     found = {}
-    for key, (count, provider_id) in sent.items():
-        if key not in engaged or not reports_events(provider_id):
+    for key, count in sent.items():
+        if key not in engaged or not reports_events(backends[key]):
             found[key] = Rates(count, tracked=False)
             continue
-        delivered, opened, clicked = (int(n) for n in engaged[key])
+        taken_in_doubt, delivered, opened, clicked = (int(n) for n in engaged[key])
+        count += taken_in_doubt  # as the report counts them (digest/report/figures.py)
         found[key] = Rates(count, True, rate(delivered, count), rate(opened, delivered),
                            rate(clicked, delivered))
     return found
