@@ -14,8 +14,10 @@ def insert_ignore(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
         module = postgresql if dialect == "postgresql" else sqlite
-        result = conn.execute(module.insert(table).values(row).on_conflict_do_nothing())
-        return result.rowcount == 1
+        # A key back only when this call inserted the row (psycopg's rowcount says -1 here).
+        statement = (module.insert(table).values(row).on_conflict_do_nothing()
+                     .returning(*table.primary_key.columns))
+        return conn.execute(statement).first() is not None
     try:
         with conn.begin_nested():
             conn.execute(insert(table).values(row))

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine
 
 from digest.archive.schema import email_events
+from digest.archive.upsert import insert_ignore
 from digest.events.actions import act
 from digest.events.linking import link
 from digest.events.links import OwnLinks
@@ -76,7 +76,7 @@ def store_batch(engine: Engine, batch: Batch, soft_bounce_limit: int) -> EventRe
     return report
 
 
-COLUMNS = tuple(email_events.c.keys())
+COLUMNS = tuple(email_events.c.keys())  # event_id first
 TIMES = {n for n, name in enumerate(COLUMNS) if name in ("occurred_at", "received_at")}
 SQLITE_ROWS = 500  # per statement: 7,000 parameters, well under SQLite's limit of 32,766
 
@@ -93,7 +93,8 @@ def _insert_new(conn: Connection, rows: Iterable[dict[str, Any]]) -> set[str]:
         return _insert_sqlite(conn, values)
     if conn.dialect.name == "postgresql":
         return _insert_pipelined(conn, values)
-    return _insert_one_by_one(conn, values)
+    return {row[0] for row in values  # any other database: one row at a time
+            if insert_ignore(conn, email_events, dict(zip(COLUMNS, row, strict=True)))}
 
 
 def _insert_sqlite(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
@@ -137,16 +138,4 @@ def _insert_pipelined(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]
             added.update(found[0] for found in cursor.fetchall())
             if not cursor.nextset():
                 break
-    return added
-
-
-def _insert_one_by_one(conn: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
-    added = set()
-    for row in rows:
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(email_events).values(dict(zip(COLUMNS, row, strict=True))))
-        except IntegrityError:
-            continue
-        added.add(row[COLUMNS.index("event_id")])
     return added

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, select
-from sqlalchemy.exc import IntegrityError
 
 from digest.archive.schema import suppressions
+from digest.archive.upsert import insert_ignore
 from digest.subscribers.addresses import lenient_email
 
 EVERY = "*"
@@ -42,31 +42,9 @@ def add_suppressions(conn: Connection, wanted: Iterable[tuple[str, str, str]], s
     for (newsletter, email), reason in sorted(rows.items()):
         row = {"newsletter": newsletter, "email": email, "reason": reason, "source": source,
                "created_at": now}
-        added += _insert_new(conn, row)
-    return added
-
-
-def _insert_new(conn: Connection, row: dict[str, object]) -> bool:
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
         # ON CONFLICT DO NOTHING: two webhook deliveries of the same event may race.
-        statement = (
-            insert(suppressions)
-            .values(row)
-            .on_conflict_do_nothing(index_elements=["newsletter", "email"])
-            .returning(suppressions.c.id)  # a row back only when this call inserted it
-        )
-        return conn.execute(statement).first() is not None
-    try:
-        with conn.begin_nested():
-            conn.execute(suppressions.insert().values(row))
-    except IntegrityError:
-        return False
-    return True
+        added += insert_ignore(conn, suppressions, row)
+    return added
 
 
 def unsubscribe(
