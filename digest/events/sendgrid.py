@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from digest.editions.ids import is_edition_id, is_slug
-from digest.events.links import OwnLinks
+from digest.events.links import MAX_URL, OwnLinks
 from digest.subscribers.addresses import lenient_email
 
 KINDS = frozenset({
@@ -71,8 +71,7 @@ def parse_event(raw: Any, links: OwnLinks) -> Event | None:
     if not isinstance(raw, dict):
         return None
     kind, email = raw.get("event"), raw.get("email")
-    if not isinstance(kind, str) or kind not in KINDS or not isinstance(email, str) \
-            or not email.strip():
+    if not (isinstance(kind, str) and kind in KINDS and isinstance(email, str) and email.strip()):
         return None
     args = raw.get("custom_args")
     args = args if isinstance(args, dict) else {}
@@ -90,7 +89,7 @@ def parse_event(raw: Any, links: OwnLinks) -> Event | None:
     if kind == "open":
         event.machine = raw.get("sg_machine_open") in _TRUE
     elif kind == "click":
-        url = _text(raw.get("url"), 10 * _MAX_REASON)
+        url = _text(raw.get("url"), MAX_URL)
         if url:
             event.link, event.url = links.classify(url)
     elif kind == "bounce":
