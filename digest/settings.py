@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     """URL of an article that came without one ({id} is replaced)."""
     fetch_timeout: float = Field(20.0, gt=0)
     """Seconds `digest ingest` waits for a feed URL to answer before giving up on it."""
+    fetch_max_bytes: int = Field(20_000_000, ge=1024)
+    """Largest body `digest ingest` reads from a URL (bytes, after decompression)."""
     base_url: str = "http://127.0.0.1:8000"
     """Public base URL of `digest serve`: unsubscribe links and the web archive live under it."""
 
@@ -125,6 +127,8 @@ class Settings(BaseSettings):
     """Seconds before an SMTP operation is abandoned."""
     smtp_ca_file: str = ""
     """CA certificates (PEM) to verify the SMTP server with; empty uses the system's."""
+    smtp_allow_plaintext_auth: bool = False
+    """Log in with DIGEST_SMTP_SECURITY=none, password in clear (only for a relay on loopback)."""
 
     # Web
     preview_host: str = "127.0.0.1"

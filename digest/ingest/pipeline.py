@@ -24,7 +24,7 @@ from digest.archive.articles import (
 from digest.errors import InputError
 from digest.ingest.registry import ReadResult, Source, choose
 from digest.ingest.report import IngestReport, SourceReport
-from digest.ingest.sources import Skipped, expand, fetch, is_url, load
+from digest.ingest.sources import Skipped, expand, fetch, load, looks_like_url
 from digest.ingest.text import hashed_id
 from digest.models import Article
 from digest.settings import Settings
@@ -78,8 +78,10 @@ def _sources(
 ) -> Iterator[tuple[Source, SourceReport]]:
     """Each source loaded, with its report row; what cannot be loaded is rejected on the way."""
     for spec in specs:
-        if is_url(spec):
-            loaded: Source | InputError = fetch(spec, settings.fetch_timeout)
+        if looks_like_url(spec):
+            loaded: Source | InputError = fetch(
+                spec, timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes
+            )
             row = report.row(spec)
             if isinstance(loaded, InputError):
                 report.reject(row, loaded)

@@ -13,13 +13,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from digest import __version__
 from digest.errors import InputError
 from digest.ingest.registry import Source
 
+if TYPE_CHECKING:
+    import httpx
+
 _DOCS = re.compile(r"^(readme|license|licence|changelog|contributing)(\..*)?$", re.I)
 _PATH_HINT = "Give a file, a folder or an http(s) URL."
+_ANY_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,11 @@ def sample_corpus() -> Path:
 
 def is_url(spec: str) -> bool:
     return spec.lower().startswith(("http://", "https://"))
+
+
+def looks_like_url(spec: str) -> bool:
+    """scheme://...: a URL (perhaps one we refuse, such as file:// or ftp://), not a path."""
+    return bool(_ANY_URL.match(spec))
 
 
 def expand(spec: str, avoid: Iterable[Path] = ()) -> Iterator[Path | Skipped | InputError]:
@@ -114,13 +126,32 @@ def load(path: Path, name: str) -> Source | InputError:
         return InputError(name, problem, hint="Check that the file exists and is readable.")
 
 
-def fetch(url: str, timeout: float) -> Source | InputError:
-    """GET a feed (or any source) over http(s); an InputError naming the URL and the reason."""
+def fetch(url: str, *, timeout: float, max_bytes: int) -> Source | InputError:
+    """GET a feed (or any source) over http(s); an InputError naming the URL and the reason.
+
+    The body is streamed and given up as soon as it passes `max_bytes` (counted after any
+    gzip/deflate decoding, so a small compressed bomb is caught too); at most MAX_REDIRECTS
+    redirects are followed, and only to http(s).
+    """
+    if not is_url(url):
+        scheme = urlsplit(url).scheme
+        return InputError(url, f"only http(s) URLs are fetched, not {scheme}:", hint=_PATH_HINT)
     import httpx  # here: importing it costs more than reading most local files
 
     headers = {"User-Agent": f"digest/{__version__} (newsletter digest builder)"}
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True, headers=headers)
+        with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS,
+                          headers=headers) as client, client.stream("GET", url) as response:
+            if response.status_code != 200:
+                status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+                return _unfetchable(url, status)
+            data = _bounded_body(response, max_bytes)
+    except _TooBig as exc:
+        return _unfetchable(url, str(exc))
+    except httpx.TooManyRedirects:
+        return _unfetchable(url, f"more than {MAX_REDIRECTS} redirects (the limit)")
+    except httpx.UnsupportedProtocol as exc:
+        return _unfetchable(url, f"redirected to a URL that is not http(s) ({_reason(exc)})")
     except httpx.TimeoutException:
         return _unfetchable(url, f"no answer within {timeout:g} s (DIGEST_FETCH_TIMEOUT)")
     except httpx.ConnectError as exc:
@@ -129,9 +160,25 @@ def fetch(url: str, timeout: float) -> Source | InputError:
         return InputError(url, f"not a valid URL: {exc}", hint=_PATH_HINT)
     except httpx.HTTPError as exc:
         return _unfetchable(url, f"{type(exc).__name__}: {_reason(exc)}")
-    if response.status_code != 200:
-        return _unfetchable(url, f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
-    return Source(name=url, data=response.content)
+    return Source(name=url, data=data)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _bounded_body(response: httpx.Response, max_bytes: int) -> bytes:
+    limit = f"the limit of {max_bytes:,} bytes (DIGEST_FETCH_MAX_BYTES)"
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _TooBig(f"the body is {int(declared):,} bytes, over {limit}")
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _TooBig(f"the body passed {limit}; stopped reading")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _unfetchable(url: str, reason: str) -> InputError:

@@ -6,8 +6,12 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
+from digest.cli import app
+from digest.errors import DigestError
 from digest.send.runner import run_send
 from digest.send.testsend import send_test
 from digest.send.tokens import verify_token
@@ -119,3 +123,25 @@ def test_send_test_over_smtp(smtp_settings: Settings, smtp: SmtpServer, engine: 
     assert smtp.messages[0].message["Subject"].startswith("[TEST] AI policy")
     assert "Dear reader," in smtp.messages[0].message.get_body(("plain",)).get_content()
     assert ledger_rows(engine) == {}
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_login_without_tls_is_refused_unless_allowed(
+    configure: Callable[..., Settings], edition: Path, people: People
+) -> None:
+    people(1)
+    with SmtpServer(logins={"digest": "s3cret"}) as server:
+        settings = configure(sender="smtp", smtp_port=server.port, smtp_security="none",
+                             smtp_username="digest", smtp_password="s3cret")
+        with pytest.raises(DigestError) as refused:
+            run_send(settings, EDITION, SLUG)
+        said = str(refused.value)
+        assert "DIGEST_SMTP_USERNAME" in said and "DIGEST_SMTP_SECURITY=none" in said
+        assert "DIGEST_SMTP_ALLOW_PLAINTEXT_AUTH" in said and "s3cret" not in said
+        assert server.connections == 0  # refused before connecting: the password never left
+        result = CliRunner().invoke(app, ["send", EDITION, "--newsletter", SLUG, "--yes"])
+        assert result.exit_code == 1 and "in clear" in result.output
+        assert "Traceback" not in result.output and server.connections == 0
+
+        allowed = configure(smtp_allow_plaintext_auth="true")
+        assert run_send(allowed, EDITION, SLUG).sent == 1 and server.count == 1

@@ -12,6 +12,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 
+from digest.errors import DigestError
 from digest.send.backends.base import Delivered, InDoubt, Rejected, Retry, Stop, register
 from digest.send.message import EditionMail, Recipient
 from digest.settings import Settings
@@ -25,6 +26,7 @@ class SmtpBackend:
     batch_limit = 1
 
     def __init__(self, settings: Settings, mail: EditionMail) -> None:
+        refuse_plaintext_login(settings)
         self.settings = settings
         self.mail = mail
         self.conn: smtplib.SMTP | None = None
@@ -170,6 +172,17 @@ class _Tracked(_EndOfData, smtplib.SMTP):
 
 class _TrackedSSL(_EndOfData, smtplib.SMTP_SSL):
     pass
+def refuse_plaintext_login(settings: Settings) -> None:
+    """A login without TLS sends the password in clear (AUTH PLAIN is only base64): refused
+    unless the editor said, for a relay on this machine, that it is what they want."""
+    s = settings
+    if s.smtp_username and s.smtp_security == "none" and not s.smtp_allow_plaintext_auth:
+        raise DigestError(
+            f"DIGEST_SMTP_USERNAME is set ({s.smtp_username!r}) but DIGEST_SMTP_SECURITY=none: "
+            "logging in would send the password in clear, so digest will not",
+            hint="Set DIGEST_SMTP_SECURITY=starttls or tls. For a relay on this machine "
+            "(127.0.0.1) only, DIGEST_SMTP_ALLOW_PLAINTEXT_AUTH=true allows it.",
+        )
 
 
 def _answer(code: int, text: bytes | str, what: str, *, rejected: bool) -> Exception:
