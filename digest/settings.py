@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -157,12 +156,9 @@ class Settings(BaseSettings):
         """The token key: the configured one, else one generated once and kept in the data dir."""
         if self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value().encode()
-        path = self.data_dir / "secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip().encode()
+        from digest.keyfile import generated_key
+
+        return generated_key(self.data_dir / "secret.key")
 
     def public_view(self) -> dict[str, str]:
         """Every setting as text, secrets masked: what `digest config` prints."""
