@@ -4,7 +4,7 @@ A reader is a small class: a `name`, the file extensions it claims, a `sniff(hea
 files whose extension says nothing, and `read(source)`, which yields an `Article` or an
 `InputError` per record so one bad record never stops the rest. The built-in readers register
 exactly as a third-party one would: with `@register`, or through the `digest.readers` entry-point
-group of an installed package.
+group of an installed package (digest/registry.py: a name is taken once).
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from functools import cache
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
-from digest.errors import DigestError, InputError
+from digest.errors import InputError
 from digest.ingest.text import decode_text
 from digest.models import Article
+from digest.registry import Registry
 
 ENTRY_POINT_GROUP = "digest.readers"
 HEAD_BYTES = 4096
@@ -77,36 +78,36 @@ class Reader:
         raise NotImplementedError
 
 
-_readers: dict[str, Reader] = {}
-_plugins_loaded = False
+def _not_a_reader(item: object) -> str | None:
+    if isinstance(item, type) and issubclass(item, Reader):
+        return None
+    return f"{item!r} is not a subclass of digest.ingest.Reader"
+
+
+READERS: Registry[type[Reader]] = Registry("reader", ENTRY_POINT_GROUP, check=_not_a_reader)
 R = TypeVar("R", bound=type[Reader])
 
 
 def register(reader_class: R) -> R:
-    """Class decorator: add a reader. A later one wins an extension both claim."""
+    """Class decorator: add a reader. When two claim an extension, the later one is asked first."""
     if not reader_class.name:
         raise ValueError(f"{reader_class.__name__} has no name")
-    _readers.pop(reader_class.name, None)  # re-registering moves it to the end (latest wins)
-    _readers[reader_class.name] = reader_class()
+    READERS.add(reader_class.name, reader_class)
     return reader_class
 
 
 def unregister(name: str) -> None:
-    _readers.pop(name, None)
+    READERS.remove(name)
 
 
 def readers() -> list[Reader]:
     """Every registered reader, latest registered first (the order choices are made in)."""
-    _load_plugins()
-    return list(reversed(_readers.values()))
+    return [_instance(cls) for cls in reversed(READERS.values())]
 
 
-def reader_named(name: str) -> Reader:
-    for reader in readers():
-        if reader.name == name:
-            return reader
-    known = ", ".join(sorted(r.name for r in readers()))
-    raise DigestError(f"no reader named {name!r}", hint=f"Known readers: {known}.")
+@cache
+def _instance(reader_class: type[Reader]) -> Reader:
+    return reader_class()
 
 
 def choose(source: Source) -> Reader:
@@ -129,21 +130,3 @@ def choose(source: Source) -> Reader:
         "unknown format: neither the extension nor the content matches a reader",
         hint=f"Known formats: {formats}.",
     )
-
-
-def _load_plugins() -> None:
-    """Import readers that installed packages declare in the `digest.readers` group, once."""
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            loaded = entry.load()
-        except Exception as exc:  # a broken plugin must not stop the built-in readers
-            raise DigestError(
-                f"the reader plugin {entry.name!r} ({entry.value}) failed to load: {exc}",
-                hint="Fix or uninstall the package that provides it.",
-            ) from None
-        if isinstance(loaded, type) and issubclass(loaded, Reader) and loaded.name not in _readers:
-            register(loaded)

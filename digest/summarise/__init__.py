@@ -1,6 +1,7 @@
 """Article summaries for the digest: the editor's standfirst when it fits, else extracted
 sentences, or a model's summary that the faithfulness guard passed (`model`). Backends plug in
-through `register`; see `extractive` and `model` for the built-ins."""
+through `register` or the `digest.summarisers` entry-point group; see `extractive` and `model`
+for the built-ins."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-from digest.errors import DigestError
 from digest.models import Article
+from digest.registry import Registry
 
 # How a summary was made, so the editor knows what to check:
 # "standfirst" - the article's own standfirst, cleaned;
@@ -57,35 +57,28 @@ class Summariser(Protocol):
         ...
 
 
+def _not_a_summariser(item: object) -> str | None:
+    if isinstance(item, type) and callable(getattr(item, "summarise", None)):
+        return None
+    return f"{item!r} is not a class with a summarise(article, max_words) method"
+
+
 # Backend name -> class. Built-ins are added with `register` exactly as a plug-in would be.
-SUMMARISERS: dict[str, type[Summariser]] = {}
+SUMMARISERS: Registry[type[Summariser]] = Registry(
+    "summariser", "digest.summarisers", check=_not_a_summariser, setting="DIGEST_SUMMARISER"
+)
 
 S = TypeVar("S", bound=type[Summariser])
 
 
 def register(cls: S) -> S:
     """Class decorator: make a backend available to `get_summariser` under `cls.name`."""
-    name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not name:
-        raise DigestError(f"summariser {cls.__qualname__} needs a non-empty `name` attribute")
-    existing = SUMMARISERS.get(name)
-    if existing is not None and existing is not cls:
-        raise DigestError(
-            f"summariser name {name!r} is already taken by {existing.__qualname__}",
-            hint="give the new backend a different `name`",
-        )
-    SUMMARISERS[name] = cls
+    SUMMARISERS.add(getattr(cls, "name", ""), cls)
     return cls
 
 
 def get_summariser(name: str = "extractive", **context: Any) -> Summariser:
     """The backend called `name`; `context` (settings, engine, refresh) goes to its `open`."""
-    try:
-        cls = SUMMARISERS[name]
-    except KeyError:
-        known = ", ".join(sorted(SUMMARISERS)) or "none registered"
-        raise DigestError(
-            f"unknown summariser backend {name!r}", hint=f"available backends: {known}"
-        ) from None
+    cls = SUMMARISERS.get(name)
     opener = getattr(cls, "open", None)
     return opener(**context) if opener is not None else cls()

@@ -14,6 +14,7 @@ import pytest
 
 from digest.errors import DigestError
 from digest.models import Article, Block
+from digest.registry import Registry
 from digest.summarise import (
     SUMMARISERS,
     ExtractiveSummariser,
@@ -322,27 +323,27 @@ print(json.dumps(texts + summarise_sentences(paragraphs, k=3)))
 
 
 @pytest.fixture
-def registry() -> Iterator[dict]:
-    saved = dict(SUMMARISERS)
+def registry() -> Iterator[Registry]:
+    saved = SUMMARISERS.names()
     yield SUMMARISERS
-    SUMMARISERS.clear()
-    SUMMARISERS.update(saved)
+    for name in set(SUMMARISERS.names()) - set(saved):
+        SUMMARISERS.remove(name)
 
 
 def test_builtins_are_registered() -> None:
-    assert SUMMARISERS["extractive"] is ExtractiveSummariser
-    assert SUMMARISERS["lead"] is LeadSummariser
+    assert SUMMARISERS.get("extractive") is ExtractiveSummariser
+    assert SUMMARISERS.get("lead") is LeadSummariser
     assert isinstance(get_summariser(), ExtractiveSummariser)
     assert isinstance(get_summariser("lead"), LeadSummariser)
 
 
 def test_unknown_backend_is_a_clear_error() -> None:
-    with pytest.raises(DigestError, match="unknown summariser backend 'gpt'") as info:
+    with pytest.raises(DigestError, match="unknown summariser 'gpt'") as info:
         summarise(make_article(standfirst="Short."), backend="gpt")
     assert "extractive" in str(info.value) and "lead" in str(info.value)
 
 
-def test_third_party_backend_plugs_in(registry: dict) -> None:
+def test_third_party_backend_plugs_in(registry: Registry) -> None:
     @register
     class Shout:
         name = "shout"
@@ -351,13 +352,13 @@ def test_third_party_backend_plugs_in(registry: dict) -> None:
             text = article.title.upper()
             return Summary(text=text, method="extractive", sentences=1, words=len(text.split()))
 
-    assert registry["shout"] is Shout
+    assert registry.get("shout") is Shout
     assert summarise(make_article(), backend="shout").text == "COUNCIL BACKS RIVER FOOTBRIDGE"
     # The standfirst still wins over any backend when it fits.
     assert summarise(make_article(standfirst="Short."), backend="shout").method == "standfirst"
 
 
-def test_register_rejects_duplicates_and_nameless(registry: dict) -> None:
+def test_register_rejects_duplicates_and_nameless(registry: Registry) -> None:
     class Other:
         name = "extractive"
 
@@ -368,12 +369,13 @@ def test_register_rejects_duplicates_and_nameless(registry: dict) -> None:
         def summarise(self, article: Article, max_words: int) -> Summary:
             raise NotImplementedError
 
-    with pytest.raises(DigestError, match="already taken"):
+    with pytest.raises(DigestError, match="'extractive' is taken twice") as taken:
         register(Other)
-    with pytest.raises(DigestError, match="needs a non-empty `name`"):
+    assert "ExtractiveSummariser" in str(taken.value) and "Other" in str(taken.value)
+    with pytest.raises(DigestError, match="has no name"):
         register(Nameless)  # type: ignore[type-var]
     assert register(ExtractiveSummariser) is ExtractiveSummariser  # re-registering is harmless
-    assert registry["extractive"] is ExtractiveSummariser
+    assert registry.get("extractive") is ExtractiveSummariser
 
 
 def test_lead_backend_takes_opening_sentences() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from digest.errors import DigestError
+from digest.registry import Registry
 from digest.send.message import EditionMail, Recipient
 from digest.settings import Settings
 
@@ -101,29 +101,31 @@ class Backend(Protocol):
 
 
 BackendFactory = Callable[[Settings, EditionMail], Backend]
-_registry: dict[str, BackendFactory] = {}
+
+
+def _not_a_backend(item: object) -> str | None:
+    if callable(item) and isinstance(getattr(item, "name", None), str):
+        return None
+    return f"{item!r} is not a backend class (one with a `name`, built from settings and mail)"
+
+
+SENDERS: Registry[BackendFactory] = Registry(
+    "sender", "digest.senders", check=_not_a_backend, setting="DIGEST_SENDER"
+)
 
 
 def register(name: str) -> Callable[[BackendFactory], BackendFactory]:
     """Class decorator: make a backend available as DIGEST_SENDER=name."""
 
     def add(factory: BackendFactory) -> BackendFactory:
-        _registry[name] = factory
-        return factory
+        return SENDERS.add(name, factory)
 
     return add
 
 
 def backend_names() -> list[str]:
-    return sorted(_registry)
+    return SENDERS.names()
 
 
 def open_backend(settings: Settings, mail: EditionMail) -> Backend:
-    try:
-        factory = _registry[settings.sender]
-    except KeyError:
-        raise DigestError(
-            f"unknown sender {settings.sender!r}",
-            hint=f"Set DIGEST_SENDER to one of: {', '.join(backend_names())}.",
-        ) from None
-    return factory(settings, mail)
+    return SENDERS.get(settings.sender)(settings, mail)
