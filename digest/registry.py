@@ -16,6 +16,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar
 
 from digest.errors import DigestError
+from digest.setting_errors import setting_error
 
 log = logging.getLogger("digest.plugins")
 T = TypeVar("T")
@@ -60,9 +61,10 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            known = f"Known {self.kind}s: {', '.join(self.names()) or 'none'}"
-            where = f" ({self.setting} names one)" if self.setting else ""
-            raise DigestError(f"unknown {self.kind} {name!r}", hint=f"{known}{where}.") from None
+            known = ", ".join(self.names()) or "none"
+            if self.setting:
+                raise setting_error(self.setting, name, f"a known {self.kind}: {known}") from None
+            raise DigestError(f"unknown {self.kind} {name!r}", hint=f"Known: {known}.") from None
 
     def names(self) -> list[str]:
         self.load_plugins()

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from digest.setting_errors import mask_url
+from digest.setting_types import (
+    ArticleUrlTemplate,
+    DatabaseUrl,
+    EmailAddress,
+    FileOrEmpty,
+    Folder,
+    Fonts,
+    HttpUrl,
+    HttpUrlOrEmpty,
+    Mailbox,
+    Name,
+    OneLine,
+    Port,
+    SendGridKey,
+    WebhookKey,
+)
 
 
 class Settings(BaseSettings):
@@ -19,42 +38,42 @@ class Settings(BaseSettings):
     )
 
     # Where things live
-    data_dir: Path = Path("data")
+    data_dir: Folder = Path("data")
     """Folder for the SQLite archive, the generated secret key and other working files."""
-    database_url: str = ""
+    database_url: DatabaseUrl = ""
     """SQLAlchemy URL of the archive; empty means a SQLite file in the data folder."""
-    out_dir: Path = Path("editions")
+    out_dir: Folder = Path("editions")
     """Where `digest build` writes editions (one folder per edition)."""
-    templates_dir: Path = Path("templates")
+    templates_dir: Folder = Path("templates")
     """The editors' template folder, searched before the packaged defaults."""
-    subscribers_dir: Path = Path("subscribers")
+    subscribers_dir: Folder = Path("subscribers")
     """Folder with newsletters.toml, taxonomy.toml and one SLUG.csv subscriber list each."""
 
     # The publisher
-    publisher_name: str = "Regwire"
+    publisher_name: OneLine = "Regwire"
     """Publisher's name, shown in the footer and the List-Id."""
     postal_address: str = "Regwire Ltd, 10 Fleet Lane, London EC4A 1AB, United Kingdom"
     """Physical postal address printed in every email's footer (CAN-SPAM)."""
     editorial_contact: str = ""
     """Editorial contact line for the footer; empty falls back to the one found in the articles."""
-    article_url_template: str = "https://regwire.example/articles/{id}"
+    article_url_template: ArticleUrlTemplate = "https://regwire.example/articles/{id}"
     """URL of an article that came without one ({id} is replaced)."""
     fetch_timeout: float = Field(20.0, gt=0)
     """Seconds `digest ingest` waits for a feed URL to answer before giving up on it."""
     fetch_max_bytes: int = Field(20_000_000, ge=1024)
     """Largest body `digest ingest` reads from a URL (bytes, after decompression)."""
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: HttpUrl = "http://127.0.0.1:8000"
     """Public base URL of `digest serve`: unsubscribe links and the web archive live under it."""
 
     # Building
     summary_words: int = Field(60, ge=10)
     """Default word budget of an article's summary (a newsletter may set its own)."""
-    summariser: str = "extractive"
+    summariser: Name = "extractive"
     """Summariser backend when an article has no usable standfirst: extractive, lead or model."""
     # The model backend (DIGEST_SUMMARISER=model): nothing is sent unless it is chosen.
-    model_url: str = ""
+    model_url: HttpUrlOrEmpty = ""
     """Base URL of an OpenAI-compatible API, such as https://api.openai.com/v1 (no default)."""
-    model_name: str = ""
+    model_name: OneLine = ""
     """Model to ask for summaries (as the API names it)."""
     model_api_key: SecretStr = SecretStr("")
     """API key sent as a bearer token (secret); empty sends none (local servers)."""
@@ -70,15 +89,15 @@ class Settings(BaseSettings):
     """Shrink an edition until its inlined HTML fits under this many KB (Gmail clips at ~102)."""
     email_lang: str = "en"
     """Language of the emails (the lang attribute screen readers use)."""
-    email_fonts: dict[str, str] = Field(default_factory=dict)
+    email_fonts: Fonts = Field(default_factory=dict)
     """Web fonts the email links, as JSON {"Name": "https://...css"}; empty links none."""
 
     # Sending
-    sender: str = "outbox"
+    sender: Name = "outbox"
     """Delivery backend: outbox (writes .eml files), smtp or sendgrid."""
-    from_email: str = "newsletters@regwire.example"
+    from_email: EmailAddress = "newsletters@regwire.example"
     """Address the newsletters are sent from."""
-    reply_to: str = "editors@regwire.example"
+    reply_to: Mailbox = "editors@regwire.example"
     """Reply-To address of every newsletter."""
     secret_key: SecretStr = SecretStr("")
     """Key that signs unsubscribe tokens; empty means one generated into the data folder."""
@@ -92,29 +111,29 @@ class Settings(BaseSettings):
     """Seconds the first retry waits at most; each further retry doubles it (with jitter)."""
     send_lease_seconds: float = Field(60.0, gt=0)
     """Seconds a send's or build's lock in the database outlives its holder's last renewal."""
-    sendgrid_api_key: SecretStr = SecretStr("")
+    sendgrid_api_key: SendGridKey = SecretStr("")
     """SendGrid API key (secret)."""
-    sendgrid_api_host: str = "https://api.sendgrid.com"
+    sendgrid_api_host: HttpUrl = "https://api.sendgrid.com"
     """SendGrid API base URL: override for a proxy or a local test server."""
-    sendgrid_timeout: float = 30.0
+    sendgrid_timeout: float = Field(30.0, gt=0)
     """Seconds to wait for SendGrid; a batch whose answer does not come in time is in doubt."""
     sendgrid_asm_group_id: int | None = None
     """SendGrid unsubscribe group id, if the account uses one."""
     sendgrid_sandbox: bool = False
     """SendGrid sandbox mode: requests are validated but nothing is delivered."""
-    sendgrid_webhook_public_key: str = ""
+    sendgrid_webhook_public_key: WebhookKey = ""
     """SendGrid event-webhook verification key (base64 public key); empty refuses the webhook."""
     webhook_allow_unsigned: bool = False
     """Accept unsigned SendGrid events when no key is set (insecure; for trusted networks only)."""
-    webhook_max_age_seconds: int = 600
+    webhook_max_age_seconds: int = Field(600, ge=1)
     """Refuse signed webhook events whose timestamp is older than this."""
     webhook_max_body_bytes: int = Field(1_048_576, ge=1024)
     """Refuse (413) webhook requests larger than this many bytes, without reading them."""
     soft_bounce_limit: int = Field(3, ge=1)
     """Suppress an address after this many editions in a row soft-bounced (deferred, blocked)."""
-    smtp_host: str = "127.0.0.1"
+    smtp_host: OneLine = "127.0.0.1"
     """SMTP server host."""
-    smtp_port: int = 25
+    smtp_port: Port = 25
     """SMTP server port."""
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     """SMTP transport security: none, starttls or tls (implicit TLS)."""
@@ -122,9 +141,9 @@ class Settings(BaseSettings):
     """SMTP login name (empty: no login)."""
     smtp_password: SecretStr = SecretStr("")
     """SMTP password (secret)."""
-    smtp_timeout: float = 30.0
+    smtp_timeout: float = Field(30.0, gt=0)
     """Seconds before an SMTP operation is abandoned."""
-    smtp_ca_file: str = ""
+    smtp_ca_file: FileOrEmpty = ""
     """CA certificates (PEM) to verify the SMTP server with; empty uses the system's."""
     smtp_allow_plaintext_auth: bool = False
     """Log in with DIGEST_SMTP_SECURITY=none, password in clear (only for a relay on loopback)."""
@@ -132,11 +151,11 @@ class Settings(BaseSettings):
     # Web
     preview_host: str = "127.0.0.1"
     """Interface the editor's preview binds to."""
-    preview_port: int = 8025
+    preview_port: Port = 8025
     """Port of the editor's preview."""
     serve_host: str = "127.0.0.1"
     """Interface `digest serve` binds to (put a reverse proxy in front for the public)."""
-    serve_port: int = 8000
+    serve_port: Port = 8000
     """Port of `digest serve`."""
     serve_forwarded_allow_ips: str = "127.0.0.1"
     """Reverse proxies trusted for X-Forwarded-For/-Proto (comma-separated IPs, or *)."""
@@ -160,6 +179,10 @@ class Settings(BaseSettings):
 
         return generated_key(self.data_dir / "secret.key")
 
+    @classmethod
+    def secret_fields(cls) -> frozenset[str]:
+        return frozenset(n for n, f in cls.model_fields.items() if isinstance(f.default, SecretStr))
+
     def public_view(self) -> dict[str, str]:
         """Every setting as text, secrets masked: what `digest config` prints."""
         shown: dict[str, str] = {}
@@ -167,29 +190,28 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else "(not set)"
-            shown[name] = "" if value is None else str(value)
+            shown[name] = mask_url("" if value is None else str(value))
         shown["database_url"] = mask_url(self.database)
         return shown
 
 
 def env_example() -> str:
-    """The text of `.env.example`: every setting, its docstring and its default."""
+    """The text of `.env.example`: every setting, its docstring and its default, written the way
+    the setting reads it back (JSON for a dict, true/false for a flag)."""
     lines = ["# digest settings: copy to .env and uncomment what you change.", ""]
     for name, field in Settings.model_fields.items():
-        default = field.default
-        if isinstance(default, SecretStr):
-            default = default.get_secret_value()
         lines.append(f"# {field.description}")
-        lines.append(f"# DIGEST_{name.upper()}={'' if default is None else default}")
+        default = field.get_default(call_default_factory=True)
+        lines.append(f"# DIGEST_{name.upper()}={_as_env(default)}")
         lines.append("")
     return "\n".join(lines)
 
 
-def mask_url(url: str) -> str:
-    """Hide a password inside a database URL."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+def _as_env(value: object) -> str:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return "" if value is None else str(value)

@@ -27,6 +27,18 @@ def test_env_example_lists_every_setting() -> None:
     assert listed - expected == set(), ".env.example names settings that do not exist"
 
 
+def test_each_example_value_reads_back_as_the_default(monkeypatch) -> None:
+    """Uncommenting a line of .env.example changes nothing (no `PydanticUndefined`, JSON for
+    a dict, true/false for a flag)."""
+    text = (ROOT / ".env.example").read_text()
+    values = dict(re.findall(r"^# (DIGEST_[A-Z0-9_]+)=(.*)$", text, flags=re.M))
+    assert "PydanticUndefined" not in text and values["DIGEST_EMAIL_FONTS"] == "{}"
+    for name, value in values.items():
+        if value:  # an empty line means "not set", which is the default by definition
+            monkeypatch.setenv(name, value)
+    assert Settings().model_dump() == Settings.model_construct().model_dump()
+
+
 def test_every_setting_has_a_docstring() -> None:
     undocumented = [n for n, f in Settings.model_fields.items() if not f.description]
     assert undocumented == []
@@ -55,8 +67,8 @@ def test_config_masks_secrets(monkeypatch) -> None:
 def test_invalid_setting_is_a_clear_error_without_traceback(monkeypatch) -> None:
     monkeypatch.setenv("DIGEST_SEND_RATE", "fast")
     result = runner.invoke(app, ["config"])
-    assert result.exit_code == 1
-    assert "DIGEST_SEND_RATE" in result.output
+    assert result.exit_code == 2
+    assert "DIGEST_SEND_RATE='fast': expected a number" in result.output
     assert "Traceback" not in result.output
 
 

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from digest.archive.schema import metadata
 from digest.errors import DigestError
+from digest.setting_errors import setting_error
+from digest.setting_types import DATABASE_EXAMPLES
 
 _engines: dict[str, Engine] = {}
 BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for another before giving up
@@ -21,17 +23,18 @@ def connect(url: str) -> Engine:
         return _engines[url]
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DigestError(
-            f"DIGEST_DATABASE_URL is not a database URL: {exc}",
-            hint="Use sqlite:///path/to/file.db or postgresql+psycopg://user:pass@host/db.",
-        ) from None
-    if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(parsed.database)
-    else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed.database)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, ValueError, NoSuchModuleError):
+        raise setting_error("DIGEST_DATABASE_URL", url,
+                            f"a database URL, such as {DATABASE_EXAMPLES}") from None
+    except ImportError as exc:  # the dialect is known, its driver is not installed
+        raise setting_error("DIGEST_DATABASE_URL", url,
+                            f"a database whose driver is installed ({exc.name} is not)") from None
     try:
         metadata.create_all(engine)
     except OperationalError as exc:

@@ -24,26 +24,30 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def load_settings() -> Settings:
+    """The settings, or exit 2 with each wrong one named (value masked, what was expected)."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
+    from digest.setting_errors import SettingError, explain
     from digest.settings import Settings
 
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"DIGEST_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise fail(f"invalid settings ({problems}). Fix them in the environment or .env.") from None
+        problem = explain(exc, Settings.secret_fields())
+    except SettingsError as exc:  # pydantic-settings could not read a source (.env, a JSON value)
+        problem = SettingError([f"{exc}{f': {exc.__cause__}' if exc.__cause__ else ''}"])
+    raise fail(escape(str(problem)), code=problem.exit_code) from None
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Print a DigestError as one clear message and exit 1, with no traceback."""
+    """Print a DigestError as one clear message and exit 1 (2 for a wrong setting), with no
+    traceback."""
     try:
         yield
     except DigestError as exc:
-        raise fail(escape(str(exc))) from None
+        raise fail(escape(str(exc)), code=getattr(exc, "exit_code", 1)) from None
 
 
 def escape(text: str) -> str:

@@ -132,8 +132,10 @@ def test_unknown_sender_and_missing_key_are_clear(
     configure: Callable[..., Settings], edition: Path, people: People
 ) -> None:
     people(1)
-    with pytest.raises(DigestError, match="unknown sender 'pigeon'"):
+    with pytest.raises(DigestError, match="DIGEST_SENDER='pigeon': expected a known sender: "
+                       "outbox, sendgrid, smtp") as unknown:
         plan_send(configure(sender="pigeon"), EDITION, SLUG)
+    assert getattr(unknown.value, "exit_code", 1) == 2  # a wrong setting, as the CLI exits
     with pytest.raises(DigestError, match="DIGEST_SENDGRID_API_KEY is not set"):
         plan_send(configure(sender="sendgrid"), EDITION, SLUG)
 

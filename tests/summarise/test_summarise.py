@@ -338,7 +338,8 @@ def test_builtins_are_registered() -> None:
 
 
 def test_unknown_backend_is_a_clear_error() -> None:
-    with pytest.raises(DigestError, match="unknown summariser 'gpt'") as info:
+    expected = "DIGEST_SUMMARISER='gpt': expected a known summariser"
+    with pytest.raises(DigestError, match=expected) as info:
         summarise(make_article(standfirst="Short."), backend="gpt")
     assert "extractive" in str(info.value) and "lead" in str(info.value)
 
