@@ -130,6 +130,7 @@ def build_editions(
     week = _week_from_plan(plan, week, since, until)
     engine = engine or connect(settings.database)
     window = resolve_window(engine, week=week, since=since, until=until, now=now)
+    _check_latest(plan, week, window)
     again = _window_options(window)
     slugs = [n.slug for n in chosen]
     if correction:
@@ -318,6 +319,17 @@ def _week_from_plan(plan: EditionPlan, week: str | None, since: object,
     if since or until:
         raise DigestError(f"{plan.source} is for week {plan.week}; drop --since/--until")
     return week or plan.week
+
+
+def _check_latest(plan: EditionPlan, week: str | None, window: Window) -> None:
+    """`--week latest` with a file written for a week: fine only when they are the same week
+    (the file's pins, drops and summaries were chosen for that week and no other)."""
+    if plan.week and (window.week or "").upper() != plan.week.strip().upper():
+        raise DigestError(
+            f"--week {week} is {window.id} (the newest article's week), but {plan.source} "
+            f"is for week = {plan.week!r}",
+            hint=f"Build --week {plan.week} (or leave --week out), or edit the edition file.",
+        )
 
 
 def _named_articles(engine: Engine, plan: EditionPlan, loaded: set[str]) -> dict[str, Article]:

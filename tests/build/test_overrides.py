@@ -116,3 +116,21 @@ def test_a_subject_template_error_names_the_newsletter(build_settings, archive):
     with pytest.raises(DigestError, match="newsletter 'markets': subject: 'nope' is undefined"):
         build_editions(build_settings, week=WEEK, newsletters=["markets"], engine=archive,
                        subject="{{ nope }}")
+
+
+def test_week_latest_with_an_edition_file_for_another_week_is_refused(build_settings, archive,
+                                                                     tmp_path):
+    """The file's pins, drops and summaries were chosen for its own week: `--week latest` must
+    not quietly apply them to whatever week is newest."""
+    edition = tmp_path / "w10.toml"
+    edition.write_text('week = "2026-W10"\ndrop = ["fx-cartel"]\n', encoding="utf-8")
+    newest = build_editions(build_settings, week="latest", engine=archive).window.id
+    assert newest != WEEK  # the fixtures have a later article
+    with pytest.raises(DigestError) as caught:
+        build_editions(build_settings, week="latest", edition_file=edition, engine=archive)
+    assert f"--week latest is {newest}" in str(caught.value)
+    assert "is for week = '2026-W10'" in str(caught.value)
+
+    edition.write_text(f'week = "{newest}"\ndrop = ["fx-cartel"]\n', encoding="utf-8")
+    assert build_editions(build_settings, week="latest", edition_file=edition,
+                          engine=archive).window.id == newest
