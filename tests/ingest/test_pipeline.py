@@ -182,3 +182,20 @@ def test_url_template_fills_missing_urls(fixtures: Path, settings: Settings) -> 
     moratorium, guidance = seen
     assert moratorium.url == f"https://news.example/a/{moratorium.id}.html"
     assert guidance.url == "https://regwire.example/articles/md-ai-act-guidance"  # its own
+
+
+def test_a_url_template_with_other_braces_fills_only_id(
+    fixtures: Path, settings: Settings, tmp_path: Path
+) -> None:
+    """One rule in ingest and render: `{id}` is replaced, any other brace is left as it is
+    (ingest used str.format, which raised KeyError on `{lang}`)."""
+    template = "https://news.example/{lang}/a/{id}?ref={{x}}"
+    custom = Settings(article_url_template=template, subscribers_dir=settings.subscribers_dir,
+                      database_url=settings.database_url, data_dir=settings.data_dir)
+    seen = []
+    report = ingest([str(fixtures / "pagetext" / "trade-moratorium.txt")], None, custom,
+                    dry_run=True, on_article=seen.append)
+    assert report.ok
+    (moratorium,) = seen
+    assert moratorium.url == f"https://news.example/{{lang}}/a/{moratorium.id}?ref={{{{x}}}}"
+    assert moratorium.url == custom.article_url(moratorium.id)  # what the build links to
