@@ -7,8 +7,11 @@ export that writes "Jo.Smith@Example.com" and an unsubscribe of "jo.smith@exampl
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+
+from digest.placeholders import contains_placeholder
 
 # An ASCII address of plain characters, no punycode: its normalised form is itself in lower
 # case, valid or not (checked against the validator in tests/send/test_subscribers.py).
@@ -50,3 +53,19 @@ def lenient_email(raw: str) -> str:
 def clean_name(raw: str | None) -> str:
     """A display name on one line: runs of whitespace (CR and LF included) become one space."""
     return " ".join((raw or "").split())
+
+
+def header_problem(value: str) -> str | None:
+    """Why `value` cannot go into a mail header as it is, or None.
+
+    Line breaks and other whitespace are fine here: `clean_name` folds them into one space.
+    What cannot be folded is refused: a control character (a NUL that PostgreSQL will not
+    store, an escape, a backspace: the provider refuses the whole batch that carries one), or
+    a personal placeholder, which a sender's substitution could expand.
+    """
+    for char in value:
+        if not char.isspace() and unicodedata.category(char) == "Cc":
+            return f"contains a control character (U+{ord(char):04X})"
+    if contains_placeholder(value):
+        return "contains a personal placeholder (%%...%%)"
+    return None

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, bindparam, select, update
 
 from digest.archive.schema import subscribers, suppressions
 from digest.errors import DigestError, InputError
-from digest.subscribers.addresses import BadAddress, clean_name, normalise_email
+from digest.subscribers.addresses import BadAddress, clean_name, header_problem, normalise_email
 
 EMAIL_COLUMNS = ("email", "e-mail", "email address", "email_address", "emailaddress")
 NAME_COLUMNS = ("name", "full name", "full_name", "fullname")
@@ -183,16 +183,18 @@ def read_list(path: Path, report: SyncReport) -> Iterator[Listed]:
                     )
                     continue
                 raw = fields[email_at] if email_at < len(fields) else ""
+                raw_name = fields[name_at] if name_at is not None and name_at < len(fields) else ""
                 try:
                     email = normalise_email(raw)
                 except BadAddress as exc:
                     report.problems.append(InputError(str(path), str(exc), line=line))
                     continue
-                name = (
-                    clean_name(fields[name_at])
-                    if name_at is not None and name_at < len(fields)
-                    else ""
-                )
+                unsafe = _unsafe(email, raw_name)
+                if unsafe:
+                    report.problems.append(InputError(str(path), unsafe, line=line,
+                                                      hint=_UNSAFE_HINT))
+                    continue
+                name = clean_name(raw_name)
                 extra = {
                     header[i].strip(): value.strip()
                     for i, value in enumerate(fields)
@@ -208,6 +210,17 @@ def read_list(path: Path, report: SyncReport) -> Iterator[Listed]:
             ) from None
         except csv.Error as exc:
             raise InputError(str(path), f"not valid CSV: {exc}", line=reader.line_num) from None
+
+
+_UNSAFE_HINT = "Correct the value in the list (the row is left out until then)."
+
+
+def _unsafe(email: str, name: str) -> str | None:
+    for column, value in (("email", email), ("name", name)):
+        problem = header_problem(value)
+        if problem:
+            return f"the {column} {value!r} {problem}: it would go into the To header"
+    return None
 
 
 def _find(columns: list[str], wanted: tuple[str, ...]) -> int | None:

@@ -207,3 +207,30 @@ def test_plain_addresses_skip_the_validator_with_the_same_result() -> None:
     plain = [c for c in cases if _PLAIN.fullmatch(c.strip())]
     assert len(plain) > 2000
     assert [lenient_email(c) for c in cases] == [validated(c) for c in cases]
+def test_header_unsafe_values_are_rejected_by_line_and_the_rest_imported(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "lists"
+    path = write_list(
+        folder,
+        "ai-policy",
+        "email,name\n"
+        "good@example.com,Good\n"
+        "nul@example.com,Bad\x00Name\n"
+        "esc@example.com,\x1b[31mRed\n"
+        "bell@example.com,Ring\x07\n"
+        "tricky@example.com,Mallory %%unsubscribe_url%%\n"
+        "a%%email%%b@example.com,Sneaky\n"
+        '"folded@example.com","Lee,\r\n Ann"\n'
+        "arabic@example.com,\u200fسارة\n"
+        "last@example.com,Last\n",
+    )
+    (report,) = sync_subscribers(engine, folder, "ai-policy")
+    assert [(p.where, p.line) for p in report.problems] == [(str(path), n) for n in (3, 4, 5, 6, 7)]
+    said = [p.problem for p in report.problems]
+    assert "contains a control character (U+0000)" in said[0]
+    assert "U+001B" in said[1] and "U+0007" in said[2]
+    assert "contains a personal placeholder" in said[3] and "the email" in said[4]
+    names = {s.email: s.name for s in list_subscribers(engine, "ai-policy")}
+    assert names == {"good@example.com": "Good", "folded@example.com": "Lee, Ann",
+                     "arabic@example.com": "\u200fسارة", "last@example.com": "Last"}
