@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import NoDecode
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+ListenPort = Annotated[int, Field(ge=0, le=65535)]  # 0: the system picks a free one
 
 DATABASE_EXAMPLES = "sqlite:///data/digest.db or postgresql+psycopg://user:password@host/dbname"
 

@@ -19,6 +19,7 @@ from digest.setting_types import (
     Fonts,
     HttpUrl,
     HttpUrlOrEmpty,
+    ListenPort,
     Mailbox,
     Name,
     OneLine,
@@ -151,11 +152,13 @@ class Settings(BaseSettings):
     # Web
     preview_host: str = "127.0.0.1"
     """Interface the editor's preview binds to."""
-    preview_port: Port = 8025
+    preview_port: ListenPort = 8025
     """Port of the editor's preview."""
+    preview_token: SecretStr = SecretStr("")
+    """Secret a preview bound off loopback asks for (once, as ?token=); empty: random per start."""
     serve_host: str = "127.0.0.1"
     """Interface `digest serve` binds to (put a reverse proxy in front for the public)."""
-    serve_port: Port = 8000
+    serve_port: ListenPort = 8000
     """Port of `digest serve`."""
     serve_forwarded_allow_ips: str = "127.0.0.1"
     """Reverse proxies trusted for X-Forwarded-For/-Proto (comma-separated IPs, or *)."""

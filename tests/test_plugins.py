@@ -86,7 +86,7 @@ from pathlib import Path
 from digest.ingest import choose, Source
 from digest.send.backends import backend_names, open_backend
 from digest.send.backends.base import SENDERS
-from digest.send.edition import load_edition
+from digest.editions import load_built
 from digest.send.message import EditionMail
 from digest.send.runner import run_send
 from digest.archive import connect
@@ -101,7 +101,7 @@ settings = Settings(data_dir=Path("data"), out_dir=Path("editions"), secret_key=
 make_edition(settings.out_dir)
 add_subscribers(connect(settings.database), SLUG, 3)
 article = Article(id="a", title="quiet news", published_at=datetime.now(UTC), body=[])
-mail = EditionMail(settings, load_edition(settings, EDITION, SLUG))
+mail = EditionMail(settings, load_built(settings.out_dir, EDITION, SLUG))
 report = run_send(settings.model_copy(update={"sender": "pigeon"}), EDITION, SLUG)
 print(json.dumps({
     "reader": choose(Source("x.dummy", b"a")).name,

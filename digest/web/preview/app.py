@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from digest.settings import Settings
+from digest.web.preview.guard import RequireSecret
 from digest.web.preview.site import PreviewSite
 
 
@@ -22,7 +24,10 @@ def create_app(settings: Settings, *, live: bool = True) -> Starlette:
         async with site.running():
             yield
 
-    app = Starlette(routes=site.routes(), lifespan=lifespan if live else None)
+    # Off loopback every request needs the preview's secret (guard.py); on loopback, none.
+    middleware = [] if site.guard.token is None else [Middleware(RequireSecret, guard=site.guard)]
+    app = Starlette(routes=site.routes(), lifespan=lifespan if live else None,
+                    middleware=middleware)
     app.state.settings = settings
     app.state.site = site
     return app

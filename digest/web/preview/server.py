@@ -47,9 +47,18 @@ def serve_preview(
         app.state.site,
     )
     url = f"http://{_url_host(host)}:{bound_port}{quote(open_path or '/')}"
-    announce(f"Preview: {url}  (Ctrl+C to stop)")
+    guard = app.state.site.guard
+    if guard.token is None:
+        announce(f"Preview: {url}  (Ctrl+C to stop)")
+    elif guard.configured:
+        announce(f"Preview: {url}  (on {host}, so it asks for its secret: add "
+                 "?token=DIGEST_PREVIEW_TOKEN once; Ctrl+C to stop)")
+    else:  # printed once: the only place the random secret is ever shown
+        announce(f"Preview: {guard.link(url)}  (on {host}, so only browsers that open this "
+                 "link get in; Ctrl+C to stop)")
     if open_browser:
-        threading.Thread(target=_open_when_ready, args=(server, url), daemon=True).start()
+        target = guard.link(url)
+        threading.Thread(target=_open_when_ready, args=(server, target), daemon=True).start()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -33,6 +33,7 @@ from digest import editions as store
 from digest.errors import DigestError
 from digest.settings import Settings
 from digest.web.preview.fingerprint import fingerprint
+from digest.web.preview.guard import CSRF_FIELD, LOOPBACK, Guard
 from digest.web.preview.live import Hub, watch
 from digest.web.preview.pages import STATIC, render_page
 from digest.web.preview.rebuild import BuildProblem, build_options, describe, rebuild
@@ -55,7 +56,6 @@ EMAIL_HEADERS = {
 }
 DARK_STYLE = "<style>html,body{background:#16181d !important}</style>"
 KEEPALIVE_SECONDS = 15.0
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 class PreviewSite:
@@ -67,6 +67,7 @@ class PreviewSite:
         self.problems: dict[str, BuildProblem] = {}
         self.stale: set[str] = set()
         self.outcomes: dict[str, TestOutcome] = {}
+        self.guard = Guard.for_settings(settings)
         self._lock = asyncio.Lock()
 
     def routes(self) -> list[BaseRoute]:
@@ -153,7 +154,7 @@ class PreviewSite:
     # Actions
 
     async def send_test(self, request: Request) -> Response:
-        if refused := _refuse(request, self.settings, post=True):
+        if refused := _refuse(request, self.settings) or await self.guard.refuse_post(request):
             return refused
         edition, newsletter = await self._newsletter(request)
         if edition is None or newsletter is None:
@@ -170,7 +171,7 @@ class PreviewSite:
         return RedirectResponse(page, status_code=303)
 
     async def rebuild_now(self, request: Request) -> Response:
-        if refused := _refuse(request, self.settings, post=True):
+        if refused := _refuse(request, self.settings) or await self.guard.refuse_post(request):
             return refused
         edition = await self._edition(request.path_params["edition"])
         if edition is None:
@@ -293,6 +294,8 @@ class PreviewSite:
             problem=self.problems.get(edition) if edition else None,
             problems=self.problems,
             stale=self.stale,
+            csrf=self.guard.csrf,
+            csrf_field=CSRF_FIELD,
             **context,
         )
 
@@ -302,20 +305,15 @@ class PreviewSite:
         )
 
 
-def _refuse(request: Request, settings: Settings, *, post: bool = False) -> Response | None:
-    """Refuse requests that did not come from the editor's own browser tab.
+def _refuse(request: Request, settings: Settings) -> Response | None:
+    """Refuse requests for another host name than the one the preview serves on loopback.
 
-    A page on another site can make the browser talk to 127.0.0.1 (by a rebound DNS name, or a
-    cross-site form post); the Host and Origin checks stop both.
+    A page on another site can make the browser talk to 127.0.0.1 by a rebound DNS name; its
+    Host header gives it away. (Cross-site posts are the guard's: guard.py.)
     """
     host = (request.url.hostname or "").lower()
     if settings.preview_host in LOOPBACK and host not in LOOPBACK:
         return PlainTextResponse("the preview only answers on its local address", status_code=403)
-    if post:
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.url.netloc}"
-        if origin is not None and origin != own:
-            return PlainTextResponse("cross-site request refused", status_code=403)
     return None
 
 
