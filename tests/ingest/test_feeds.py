@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from digest.archive import connect
 from digest.errors import InputError
 from digest.ingest import ingest
@@ -94,3 +96,15 @@ def test_feed_ids_in_the_archive(fixtures: Path, settings: Settings) -> None:
     assert ids["Entry with plain-text content"] == "urn:uuid:plain-text-entry"
     plain = next(a for a in seen if a.title == "Entry with plain-text content")
     assert plain.url == settings.article_url_template.format(id=plain.id)
+
+
+@pytest.mark.parametrize("declared", [b"\x80tf-8", b"\x00tf-8"])
+def test_a_broken_encoding_declaration_is_an_error_naming_the_file(declared: bytes) -> None:
+    """Found by the fuzz suite: feedparser raised on these instead of calling the feed bad."""
+    from digest.ingest import Source, choose
+
+    data = b'<?xml version="1.0" encoding="' + declared + b'"?>\n<rss version="2.0"></rss>'
+    source = Source("broken.xml", data)
+    (error,) = choose(source).read(source)
+    assert isinstance(error, InputError) and error.where == "broken.xml" and error.line == 1
+    assert "encoding cannot be worked out" in error.problem

@@ -36,7 +36,16 @@ class FeedReader(Reader):
     def read(self, source: Source) -> Iterator[ReadResult]:
         import feedparser  # here: its import costs more than most ingests of local files
 
-        parsed = feedparser.parse(source.data, sanitize_html=False, resolve_relative_uris=False)
+        try:
+            parsed = feedparser.parse(source.data, sanitize_html=False,
+                                      resolve_relative_uris=False)
+        except (UnicodeError, ValueError, LookupError) as exc:
+            # feedparser trusts the XML declaration's encoding name; bytes there it cannot
+            # decode (found by the fuzz suite) make it raise instead of reporting the feed bad.
+            yield InputError(source.name, f"not a readable XML feed: its encoding cannot be "
+                             f"worked out ({type(exc).__name__}: {exc})", line=1,
+                             hint="Check the <?xml ... encoding=\"...\"?> declaration.")
+            return
         if not parsed.get("version"):
             yield _not_a_feed(parsed, source)
             return
