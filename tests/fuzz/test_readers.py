@@ -4,6 +4,7 @@ exception; each result is an article or an error naming the file (and a line ins
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from hypothesis import strategies as st
@@ -61,11 +62,11 @@ def check(name: str, data: bytes, reader_name: str | None = None) -> None:
     except InputError as error:  # unknown format: an error naming the file is the right answer
         assert error.where == name
         return
-    lines = data.count(b"\n") + 1
+    lines = len(re.split(rb"\r\n|\r|\n", data))  # CR alone ends a line too
     for result in reader.read(source):
         if isinstance(result, InputError):
             assert result.where == name, result
-            assert result.line is None or 1 <= result.line <= lines + 1, (result, lines)
+            assert result.line is None or 1 <= result.line <= lines, (result, lines)
             assert result.problem.strip()
         else:
             assert isinstance(result, Article), result

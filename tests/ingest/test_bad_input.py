@@ -34,7 +34,7 @@ EXPECTED: dict[str, list[tuple[int | None, list[str]]]] = {
         (3, ["missing 'title'"]),
         (4, ["'published_at'", "unparseable date 'the third of November'"]),
     ],
-    "not_xml.xml": [(2, ["not an XML feed", "syntax error"])],
+    "not_xml.xml": [(1, ["not an XML feed", "syntax error"])],  # a one-line file
     "not_a_feed.xml": [(None, ["not an RSS or Atom feed"])],
     "feed_dates.xml": [
         (None, ["entry 2", "unparseable date 'Thursday-ish, sometime'"]),

@@ -108,3 +108,20 @@ def test_a_broken_encoding_declaration_is_an_error_naming_the_file(declared: byt
     (error,) = choose(source).read(source)
     assert isinstance(error, InputError) and error.where == "broken.xml" and error.line == 1
     assert "encoding cannot be worked out" in error.problem
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    (b"<foo>\n<bar>\n</baz>", 3),
+    (b'<?xml version="1.0"?>\n<foo>\n<bar>\n</baz>', 4),
+    ('<?xml version="1.0" encoding="utf-16"?>\n<foo>\n<bar>\n</baz>'.encode("utf-16"), 4),
+    (b"\r", 2),
+    (b"<?xml", 1),
+])
+def test_the_line_of_an_xml_error_is_the_files_own(data: bytes, line: int) -> None:
+    """Found by the fuzz suite: feedparser adds an XML declaration line to a document without
+    one, so its line numbers were one too many there."""
+    from digest.ingest import Source, choose
+
+    source = Source("bad.xml", data)
+    (error,) = choose(source).read(source)
+    assert isinstance(error, InputError) and error.line == line, error

@@ -9,6 +9,7 @@ the rest of the parsing together.
 from __future__ import annotations
 
 import calendar
+import codecs
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -56,10 +57,32 @@ class FeedReader(Reader):
                 yield error
 
 
+_DECLARATION = re.compile(r"<\?xml[^>]*?>")  # feedparser's own test
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def _declares_xml(data: bytes) -> bool:
+    """Whether the document starts with a whole `<?xml ...?>`, as feedparser tests it before it
+    puts one of its own (and a line break) in front."""
+    head, codec = data[:512], "utf-8"
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            head, codec = head[len(bom):], name
+            break
+    else:
+        if head.startswith((b"<\x00?\x00", b"\x00<\x00?")):
+            codec = "utf-16-le" if head[0] else "utf-16-be"
+    return _DECLARATION.match(head.decode(codec, "ignore")) is not None
+
+
 def _not_a_feed(parsed: Any, source: Source) -> InputError:
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and problem is not None:
         line = problem.getLineNumber() if hasattr(problem, "getLineNumber") else None
+        if line is not None and not _declares_xml(source.data):
+            line = max(line - 1, 1)  # feedparser put a declaration line of its own on top
         message = problem.getMessage() if hasattr(problem, "getMessage") else str(problem)
         return InputError(source.name, f"not an XML feed: {message}", line=line, hint=_FEED_HINT)
     return InputError(
