@@ -25,7 +25,7 @@ from digest.errors import InputError
 from digest.ingest.registry import ReadResult, Source, choose
 from digest.ingest.report import IngestReport, SourceReport
 from digest.ingest.sources import Skipped, expand, fetch, load, looks_like_url
-from digest.ingest.text import hashed_id
+from digest.ingest.text import hashed_id, untextual_problem
 from digest.models import Article
 from digest.settings import Settings
 
@@ -66,6 +66,9 @@ def ingest(
                 report.reject(row, result)
                 continue
             article = finish(result, source)
+            if problem := untextual_problem(article.to_dict()):  # any reader, plug-ins too
+                report.reject(row, InputError(source.name, f"article {article.id!r} {problem}"))
+                continue
             if on_article is not None:
                 on_article(article)
             saver.add(article, row)

@@ -13,7 +13,7 @@ from typing import Any
 from digest.errors import InputError
 from digest.ingest.dates import DATE_FORMATS, parse_date
 from digest.ingest.html import text_blocks
-from digest.ingest.text import derived_id, split_contact, squash
+from digest.ingest.text import derived_id, split_contact, squash, untextual_problem
 from digest.models import Article, Block, Tag
 
 FIELDS_HINT = (
@@ -48,6 +48,10 @@ def article_from_record(
     where = _Where(name, line, label)
     if not isinstance(data, Mapping):
         raise where.error(f"expected an object with the article's fields, got {_kind(data)}")
+    if problem := untextual_problem(data):
+        raise where.error(f"the record {problem}",
+                          hint="Fix the export (\\u0000 is not text; \\ud800-\\udfff escapes "
+                          "come in pairs).")
     title = data.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
         raise where.error("missing 'title'")

@@ -4,13 +4,45 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from digest.errors import InputError
 from digest.models import Block, iso
 
 # "Please e-mail editors@... to contact the editorial staff regarding this story, ..."
 _CONTACT = re.compile(r"^please\s+e-?mail\b.*\bto\s+contact\s+the\s+editorial\s+staff\b", re.I)
+
+
+def untextual(value: Any) -> str | None:
+    """The first NUL or lone UTF-16 surrogate among the strings in `value` (nested lists and
+    mappings too), or None. JSON and YAML escapes can make either ("\\u0000", "\\ud800");
+    PostgreSQL stores neither, and no mail server takes them (found by the fuzz suite: ingest
+    stopped with a traceback)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "\x00"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return value[exc.start]
+        return None
+    if isinstance(value, Mapping):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        for item in value:
+            if (found := untextual(item)) is not None:
+                return found
+    return None
+
+
+def untextual_problem(value: Any) -> str | None:
+    found = untextual(value)
+    if found is None:
+        return None
+    what = "a NUL character" if found == "\x00" else "half of a UTF-16 surrogate pair"
+    return f"holds \\u{ord(found):04x}, {what}, which is not text (a broken export?)"
 
 
 def decode_text(data: bytes, where: str) -> str:

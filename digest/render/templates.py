@@ -9,6 +9,7 @@ Unknown variables fail (StrictUndefined), and every template error names the fil
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from types import TracebackType
@@ -132,13 +133,18 @@ def wrap(text: str, width: int = 72, indent: str = "") -> str:
 
 
 def inert_output(value: Any) -> Any:
-    """Jinja's `finalize`: every printed value with its placeholders made inert (Markup stays
-    Markup, so autoescaping does not escape it twice)."""
-    if isinstance(value, Markup):
-        return Markup(placeholders.inert(str(value)))
+    """Jinja's `finalize`: every printed value with its placeholders made inert and its control
+    characters dropped (an ESC in a standfirst made the MJML parser give up on the whole email;
+    found by the fuzz suite). Markup stays Markup, so autoescaping does not escape it twice."""
     if isinstance(value, SendTimeURL):
         return value
-    return placeholders.inert(value) if isinstance(value, str) else value
+    if isinstance(value, Markup):
+        return Markup(placeholders.inert(_CONTROL.sub("", str(value))))
+    return placeholders.inert(_CONTROL.sub("", value)) if isinstance(value, str) else value
+
+
+# C0 controls but tab, LF and CR, DEL, and the two non-characters the MJML parser refuses.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 class SendTimeURL(str):
@@ -158,8 +164,6 @@ def safe_url(url: str | None, fallback: str = "#") -> str:
 
 def link_emails(text: str) -> Markup:
     """Escape `text` and turn the e-mail addresses in it into mailto links."""
-    import re
-
     escaped = str(escape(text))
     return Markup(re.sub(r"\b([\w.+-]+@[\w-]+(?:\.[\w-]+)+)\b",
                          r'<a href="mailto:\1">\1</a>', escaped))

@@ -165,3 +165,19 @@ def _contrast(a: str, b: str) -> float:
 def test_text_colours_meet_wcag_aa(fg, bg):
     ratio = _contrast(COLORS.get(fg, fg), COLORS.get(bg, bg))
     assert ratio >= 4.5, f"{fg} on {bg}: {ratio:.2f}"
+
+
+def test_control_characters_in_an_article_do_not_break_the_email(build_settings, engine):
+    """Found by the fuzz suite: an ESC (or VT, FF, U+FFFE) in a standfirst made the MJML parser
+    refuse the whole email, blamed on the template. (NUL cannot reach the archive: ingest
+    refuses it, and PostgreSQL could not store it.)"""
+    save_articles(engine, [Article(
+        id="fx-ctl", title="Odd\x1b[31m title\x0b", published_at=datetime(2026, 3, 4, tzinfo=UTC),
+        url="https://regwire.example/a", standfirst="Bell\x07 and \x0c form\x1afeed\ufffe.",
+        tags=[Tag("privacy", "Privacy")], body=[Block("paragraph", "A body.")])])
+    result = build_editions(build_settings, week=WEEK, newsletters=["tech-brief"], engine=engine)
+    folder = result.edition_dir / "tech-brief"
+    html, text = (folder / "email.html").read_text(), (folder / "email.txt").read_text()
+    for body in (html, text):
+        assert "Odd[31m title" in body and "Bell and formfeed." in body
+        assert not any(c in body for c in "\x1b\x0b\x07\x0c\x1a\ufffe")

@@ -68,3 +68,23 @@ def test_json_lines_in_a_json_file(fixtures: Path, parse: Parse, tmp_path: Path)
     misnamed = tmp_path / "export.json"
     misnamed.write_bytes((fixtures / "json" / "articles.jsonl").read_bytes())
     assert [a.id for a in parse(misnamed) if isinstance(a, Article)] == ["jl-one", "jl-two"]
+
+
+def test_surrogate_and_nul_escapes_reject_their_record_by_line(tmp_path, settings) -> None:
+    """Found by the fuzz suite: "\\ud800" in JSON made ingest stop with a traceback (no
+    database stores half a UTF-16 pair), and so did "\\u0000" on PostgreSQL."""
+    from digest.archive import connect
+    from digest.archive.articles import load_articles
+    from digest.ingest import ingest
+
+    path = tmp_path / "feed.jsonl"
+    day = '"published_at": "2026-11-03"'
+    path.write_text(f'{{"id": "bad", "title": "Half \\ud800 pair", {day}}}\n'
+                    f'{{"id": "good", "title": "Whole \\ud83d\\ude42", {day}}}\n'
+                    f'{{"id": "nul", "title": "Nul", "body": ["a\\u0000b"], {day}}}\n')
+    engine = connect(settings.database)
+    report = ingest([str(path)], engine, settings)
+    surrogate, nul = report.rejections
+    assert (surrogate.line, surrogate.where) == (1, str(path)) and "surrogate" in surrogate.problem
+    assert nul.line == 3 and "a NUL character" in nul.problem
+    assert [a.title for a in load_articles(engine)] == ["Whole 🙂"]
