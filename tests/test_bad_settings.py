@@ -129,3 +129,10 @@ def test_a_good_setting_loads_unchanged() -> None:
     settings = Settings(sendgrid_webhook_public_key=EC_KEY, reply_to="Desk <desk@example.org>",
                         email_fonts={"Lora": "https://fonts.example/lora.css"})
     assert settings.reply_to == "Desk <desk@example.org>"
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"DIGEST_PUBLISHER_NAME=\xff\xfeRegwire\n")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 2 and ".env is not UTF-8 text (byte 0xff" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

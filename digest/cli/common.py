@@ -35,7 +35,10 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problem = explain(exc, Settings.secret_fields())
-    except SettingsError as exc:  # pydantic-settings could not read a source (.env, a JSON value)
+    except UnicodeDecodeError as exc:
+        problem = SettingError([f".env is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                                f"at offset {exc.start})"], hint="Save .env as UTF-8.")
+    except SettingsError as exc:  # pydantic-settings could not read a source
         problem = SettingError([f"{exc}{f': {exc.__cause__}' if exc.__cause__ else ''}"])
     raise fail(escape(str(problem)), code=problem.exit_code) from None
 

@@ -174,3 +174,35 @@ def test_in_chromium_the_printed_link_signs_the_browser_in(
     finally:
         context.close()
     assert (outbox(fresh_site, facts) / "shared@example.com.eml").exists()
+
+
+def test_garbage_cookies_tokens_and_bodies_get_4xx_not_5xx(fresh_site) -> None:
+    """In-process, so bytes no HTTP client would send still reach the app."""
+    import anyio
+
+    from digest.web.preview.app import create_app
+
+    shared = fresh_site.model_copy(update={"preview_host": "0.0.0.0"})
+    loopback = fresh_site
+    cases = [
+        (shared, "GET", "/", {"cookie": "digest_preview=\u00e9t\u00e9".encode("latin-1")}, b""),
+        (shared, "GET", "/?token=%C3%A9%00", {}, b""),
+        (shared, "GET", "/?token=\u00e9", {}, b""),
+        (loopback, "POST", "/preview/2026-W47/ai-policy/send-test",
+         {"origin": "http://127.0.0.1", "content-type": "multipart/form-data; boundary=x"},
+         b"--x\r\nContent-Disposition: form-data\r\n\r\n\xff--"),
+        (loopback, "POST", "/preview/2026-W47/ai-policy/send-test",
+         {"origin": "http://127.0.0.1", "content-type": "application/x-www-form-urlencoded"},
+         "csrf=\u00e9\u00e9".encode()),
+    ]
+
+    async def run() -> list[int]:
+        statuses = []
+        for settings, method, path, headers, body in cases:
+            transport = httpx.ASGITransport(app=create_app(settings, live=False))
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                response = await c.request(method, path, headers=headers, content=body)
+                statuses.append(response.status_code)
+        return statuses
+
+    assert anyio.run(run) == [401, 401, 401, 400, 403]

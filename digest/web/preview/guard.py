@@ -52,12 +52,14 @@ class Guard:
         return f"{url}{'&' if '?' in url else '?'}{urlencode({'token': self.token})}"
 
     def signed_in(self, request: Request) -> bool:
-        return hmac.compare_digest(request.cookies.get(COOKIE, ""), self._cookie)
+        # As bytes: compare_digest refuses str with non-ASCII, and a cookie may hold anything.
+        offered = request.cookies.get(COOKIE, "").encode("utf-8", "replace")
+        return hmac.compare_digest(offered, self._cookie.encode())
 
     def sign_in(self, request: Request) -> Response:
         """A request with `?token=`: the cookie and a redirect without the token, or 401."""
-        offered = request.query_params.get("token", "")
-        if not hmac.compare_digest(offered.encode(), (self.token or "").encode()):
+        offered = request.query_params.get("token", "").encode("utf-8", "replace")
+        if not hmac.compare_digest(offered, (self.token or "").encode()):
             return _unauthorised("that is not this preview's token")
         rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
         target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
@@ -72,8 +74,12 @@ class Guard:
         if request.headers.get("origin") != own:
             return PlainTextResponse("cross-site request refused: a POST must come from this "
                                      "preview's own pages", status_code=403)
-        form = await request.form()
-        if not hmac.compare_digest(str(form.get(CSRF_FIELD, "")).encode(), self.csrf.encode()):
+        try:
+            form = await request.form()
+        except Exception:  # a body that is no form at all (Starlette raises several kinds)
+            return PlainTextResponse("the request body is not a form", status_code=400)
+        offered = str(form.get(CSRF_FIELD, "")).encode("utf-8", "replace")
+        if not hmac.compare_digest(offered, self.csrf.encode()):
             return PlainTextResponse("this form is out of date or was not made by the preview: "
                                      "reload the page and try again", status_code=403)
         return None
