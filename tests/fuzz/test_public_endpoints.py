@@ -25,9 +25,9 @@ from digest.subscribers import suppress
 from digest.web.public.app import create_app
 from digest.web.public.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureCheck
 from tests.fuzz.conftest import fuzz
+from tests.support.asgi import InProcess
 from tests.support.data import add_subscribers
 from tests.support.webhook import public_key_text, signed
-from tests.web_public.conftest import InProcess
 
 NEWSLETTER = "antitrust-weekly"
 PRIVATE = ec.generate_private_key(ec.SECP256R1())

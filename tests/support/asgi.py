@@ -13,11 +13,11 @@ import httpx
 class InProcess:
     """httpx's ASGITransport behind a blocking portal: synchronous tests, the app in-process."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, base_url: str = "http://testserver") -> None:
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
         transport = httpx.ASGITransport(app=app)
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        self._client = httpx.AsyncClient(transport=transport, base_url=base_url)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         return self._portal.call(partial(self._client.request, method, url, **kwargs))

@@ -178,9 +178,8 @@ def test_in_chromium_the_printed_link_signs_the_browser_in(
 
 def test_garbage_cookies_tokens_and_bodies_get_4xx_not_5xx(fresh_site) -> None:
     """In-process, so bytes no HTTP client would send still reach the app."""
-    import anyio
-
     from digest.web.preview.app import create_app
+    from tests.support.asgi import InProcess
 
     shared = fresh_site.model_copy(update={"preview_host": "0.0.0.0"})
     loopback = fresh_site
@@ -196,13 +195,12 @@ def test_garbage_cookies_tokens_and_bodies_get_4xx_not_5xx(fresh_site) -> None:
          "csrf=\u00e9\u00e9".encode()),
     ]
 
-    async def run() -> list[int]:
-        statuses = []
-        for settings, method, path, headers, body in cases:
-            transport = httpx.ASGITransport(app=create_app(settings, live=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-                response = await c.request(method, path, headers=headers, content=body)
-                statuses.append(response.status_code)
-        return statuses
-
-    assert anyio.run(run) == [401, 401, 401, 400, 403]
+    statuses = []
+    for settings, method, path, headers, body in cases:
+        client = InProcess(create_app(settings, live=False), base_url="http://127.0.0.1")
+        try:
+            statuses.append(client.request(method, path, headers=headers, content=body)
+                            .status_code)
+        finally:
+            client.close()
+    assert statuses == [401, 401, 401, 400, 403]
