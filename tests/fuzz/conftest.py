@@ -29,9 +29,11 @@ COMMON: dict[str, Any] = {
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                               HealthCheck.data_too_large],
 }
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True, **COMMON)
-settings.register_profile("nightly", print_blob=True, **COMMON)
-settings.load_profile(PROFILE)
+# Registered, not loaded: only the properties made with `fuzz` use them (the suite's other
+# Hypothesis tests keep their own settings).
+settings.register_profile("digest-fuzz-ci", derandomize=True, database=None, print_blob=True,
+                          **COMMON)
+settings.register_profile("digest-fuzz-nightly", print_blob=True, **COMMON)
 
 TRIED: Counter[str] = Counter()
 _current: list[str] = [""]
@@ -46,7 +48,9 @@ def fuzz(*strategies: Any, examples: int = 100, **named: Any) -> Callable[..., A
             TRIED[_current[0]] += 1
             return test(*args, **kwargs)
 
-        return settings(max_examples=examples * SCALE)(given(*strategies, **named)(counted))
+        chosen = settings(settings.get_profile(f"digest-fuzz-{PROFILE}"),
+                          max_examples=examples * SCALE)
+        return chosen(given(*strategies, **named)(counted))
 
     return wrap
 

@@ -28,6 +28,7 @@ from tests.fuzz.conftest import fuzz
 from tests.support.asgi import InProcess
 from tests.support.data import add_subscribers
 from tests.support.webhook import public_key_text, signed
+from tests.web_public.test_archive import publish
 
 NEWSLETTER = "antitrust-weekly"
 PRIVATE = ec.generate_private_key(ec.SECP256R1())
@@ -42,6 +43,10 @@ class Site:
         self.emails = add_subscribers(self.engine, NEWSLETTER, 3)
         suppress(self.engine, self.emails[0], NEWSLETTER, "unsubscribed", "seed")
         self.tokens = [make_token(self.key, e, NEWSLETTER) for e in self.emails]
+        # One sent edition (public) and one draft (must stay a 404 like any unknown page).
+        publish(self.settings, self.engine, "2026-W45", NEWSLETTER, "Antitrust Weekly")
+        publish(self.settings, self.engine, "2026-W46", NEWSLETTER, "Antitrust Weekly",
+                sent=False)
         self.client = InProcess(create_app(self.settings, announce=False))
         self.check = SignatureCheck(PRIVATE.public_key(), self.settings.webhook_max_age_seconds)
 
@@ -92,7 +97,10 @@ def token(draw: st.DrawFn, site_tokens: list[str]) -> str:
 
 
 PATHS = ["/u/{t}", "/u/{t}/resubscribe", "/webhooks/sendgrid", "/archive", "/archive/{t}",
-         "/archive/{t}/{t}", "/archive/2026-W47/{t}", "/unsubscribe", "/healthz", "/", "/{t}",
+         "/archive/{t}/{t}", "/archive/2026-W45/{t}", f"/archive/{{t}}/{NEWSLETTER}",
+         f"/archive/{NEWSLETTER}", f"/archive/2026-W45/{NEWSLETTER}",
+         f"/archive/2026-W46/{NEWSLETTER}", "/feeds/{t}.atom",
+         f"/feeds/{NEWSLETTER}.atom", "/feeds/{t}", "/unsubscribe", "/healthz", "/", "/{t}",
          "/u/", "/u//resubscribe", "/archive/../../etc/passwd"]
 CONTENT_TYPES = ["application/x-www-form-urlencoded", "application/json", "multipart/form-data",
                  "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-"
@@ -133,6 +141,8 @@ def test_random_requests_get_no_5xx_and_change_nothing_unsigned(site: Site, data
     response = site.client.request(method, path, content=body, headers=headers)
 
     assert response.status_code < 500, (method, path, response.status_code, response.text[:300])
+    if "2026-W46" in path and method == "GET":
+        assert response.status_code == 404  # a draft is never public
     if site.state() != before:
         signed_in = path.startswith("/u/") and site.token_is_valid(path.split("/")[2]
                                                                    .split("?")[0])
