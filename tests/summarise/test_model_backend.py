@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
 
 from digest.archive import connect
@@ -232,8 +233,11 @@ def test_the_backend_says_which_settings_it_needs(tmp_path: Path, unset: dict,
 
 
 def test_a_model_url_that_is_not_http_is_refused(tmp_path: Path) -> None:
-    settings = Settings(summariser="model", model_url="api.openai.com/v1", model_name="m",
-                        database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    with pytest.raises(ValidationError, match="model_url"):  # as the settings load
+        Settings(summariser="model", model_url="api.openai.com/v1", model_name="m")
+    settings = Settings(summariser="model", model_name="m",
+                        database_url=f"sqlite:///{tmp_path / 'a.db'}").model_copy(
+        update={"model_url": "api.openai.com/v1"})  # a caller that skipped the settings' check
     with pytest.raises(DigestError, match="DIGEST_MODEL_URL must be an http\\(s\\) URL"):
         get_summariser("model", settings=settings)
 

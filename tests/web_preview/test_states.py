@@ -22,8 +22,10 @@ def ask(settings: Settings, *requests: tuple[str, str]) -> list[httpx.Response]:
 
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
+        form = {"csrf": app.state.site.guard.csrf}  # what the page's own forms carry
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-            return [await client.request(method, path, headers={"Origin": BASE})
+            return [await client.request(method, path, headers={"Origin": BASE},
+                                         data=form if method == "POST" else None)
                     for method, path in requests]
 
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API may own this thread's loop
