@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.web_preview.conftest import PreviewProcess
+
 SHARED = [sys.executable, "-m", "digest", "preview", "--host", "0.0.0.0", "--port", "0",
           "--no-open"]
 
@@ -52,10 +54,16 @@ def test_a_post_without_origin_or_without_the_csrf_token_is_refused(server, site
     assert (outbox(site, facts) / "victim@example.com.eml").exists()
 
 
-def test_a_preview_on_the_network_answers_nothing_without_its_secret(
-    fresh_site, start_server, facts
-) -> None:
-    server = start_server(fresh_site, SHARED)
+@pytest.fixture(scope="module")
+def shared(site, tmp_path_factory) -> Iterator[PreviewProcess]:
+    """`digest preview --host 0.0.0.0`: on the network, so behind its secret."""
+    process = PreviewProcess(site, tmp_path_factory.mktemp("shared"), SHARED)
+    yield process
+    process.stop()
+
+
+def test_a_preview_on_the_network_answers_nothing_without_its_secret(shared, site, facts) -> None:
+    server = shared
     link = re.search(r"Preview: (\S+\?token=(\S+))", server.output)
     assert link, server.output
     secret = link.group(2)
@@ -85,11 +93,11 @@ def test_a_preview_on_the_network_answers_nothing_without_its_secret(
                             data={"addresses": "editor@example.com", "csrf": csrf_of(page.text)},
                             headers={"Origin": base})
         assert sent.status_code == 303
-    assert (outbox(fresh_site, facts) / "editor@example.com.eml").exists()
+    assert (outbox(site, facts) / "editor@example.com.eml").exists()
 
 
-def test_a_configured_token_is_asked_for_and_never_printed(fresh_site, start_server) -> None:
-    server = start_server(fresh_site, SHARED, {"DIGEST_PREVIEW_TOKEN": "correct-horse-battery"})
+def test_a_configured_token_is_asked_for_and_never_printed(site, start_server) -> None:
+    server = start_server(site, SHARED, {"DIGEST_PREVIEW_TOKEN": "correct-horse-battery"})
     assert "correct-horse-battery" not in server.output
     assert "DIGEST_PREVIEW_TOKEN" in server.output
     assert httpx.get(server.url + "/").status_code == 401
@@ -149,9 +157,9 @@ def test_in_chromium_a_cross_site_form_is_refused_and_the_own_form_works(
 
 
 def test_in_chromium_the_printed_link_signs_the_browser_in(
-    browser, offline, fresh_site, start_server, facts, shoot
+    browser, offline, shared, site, facts, shoot
 ) -> None:
-    server = start_server(fresh_site, SHARED)
+    server = shared
     link = re.search(r"Preview: (\S+\?token=\S+)", server.output).group(1)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.route("**/*", offline)
@@ -173,16 +181,16 @@ def test_in_chromium_the_printed_link_signs_the_browser_in(
         shoot(page, "shared-preview-signed-in", full_page=True)
     finally:
         context.close()
-    assert (outbox(fresh_site, facts) / "shared@example.com.eml").exists()
+    assert (outbox(site, facts) / "shared@example.com.eml").exists()
 
 
-def test_garbage_cookies_tokens_and_bodies_get_4xx_not_5xx(fresh_site) -> None:
+def test_garbage_cookies_tokens_and_bodies_get_4xx_not_5xx(site) -> None:
     """In-process, so bytes no HTTP client would send still reach the app."""
     from digest.web.preview.app import create_app
     from tests.support.asgi import InProcess
 
-    shared = fresh_site.model_copy(update={"preview_host": "0.0.0.0"})
-    loopback = fresh_site
+    shared = site.model_copy(update={"preview_host": "0.0.0.0"})
+    loopback = site
     cases = [
         (shared, "GET", "/", {"cookie": "digest_preview=\u00e9t\u00e9".encode("latin-1")}, b""),
         (shared, "GET", "/?token=%C3%A9%00", {}, b""),
