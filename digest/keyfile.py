@@ -38,8 +38,9 @@ def generated_key(path: Path) -> bytes:
 def _read(path: Path) -> bytes | None:
     try:
         with path.open("rb") as handle:
-            if os.fstat(handle.fileno()).st_mode & 0o077:
-                os.fchmod(handle.fileno(), PRIVATE)  # written by an older version, or by hand
+            if os.fstat(handle.fileno()).st_mode & 0o077:  # an older version's, or by hand
+                with contextlib.suppress(OSError):  # not ours to change: read it all the same
+                    os.fchmod(handle.fileno(), PRIVATE)
             return handle.read().strip()
     except FileNotFoundError:
         return None
