@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-STAGES = ("load", "curate", "summarise", "render_mjml", "compile", "inline", "write")
+STAGES = ("load", "curate", "summarise", "render_mjml", "compile", "inline", "checks", "write")
 WEEK = "2026-W47"
 TAGS = {
     "ai-policy": ["artificial intelligence", "AI Act", "foundation model"],

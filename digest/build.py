@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from digest.archive import connect
 from digest.archive.articles import load_articles
+from digest.checks.run import static_report
 from digest.curate import (
     DuplicateIndex,
     EditionPlan,
@@ -37,10 +38,12 @@ from digest.curate import (
 )
 from digest.curate.select import TagCache
 from digest.curate.window import resolve_window
+from digest.editions import BuiltEdition
 from digest.editions.frozen import content_hash
 from digest.editions.ids import base_of, revision_id, revision_of
+from digest.editions.layout import newsletter_folder
 from digest.editions.lifecycle import check_buildable, correction_id, writing
-from digest.editions.manifest import manifest
+from digest.editions.manifest import dumps, manifest_data
 from digest.editions.write import write_edition
 from digest.errors import DigestError
 from digest.models import Article
@@ -77,6 +80,7 @@ class NewsletterResult:
     html_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None
+    checks: dict[str, int] = field(default_factory=dict)  # findings by severity (digest.checks)
 
 
 @dataclass
@@ -176,12 +180,11 @@ def build_editions(
             overrides = plan.for_newsletter(newsletter.slug)
             fitted, warnings = _render(selection, overrides, view_url, settings, env, summaries,
                                        timings, correction=revision_of(edition_id) > 1)
-            started = timings.mark()
-            outputs[newsletter.slug] = _files(fitted, selection, warnings, view_url, settings,
-                                              record)
-            timings.add("write", started)
+            files, checks = _files(fitted, selection, warnings, view_url, settings, record,
+                                   timings)
+            outputs[newsletter.slug] = files
             results.append(_result(newsletter, fitted, warnings,
-                                   "built" if selection.picks else "quiet"))
+                                   "built" if selection.picks else "quiet", checks))
 
     started = timings.mark()
     root = Path(out_dir or settings.out_dir)
@@ -347,23 +350,35 @@ def _named_articles(engine: Engine, plan: EditionPlan, loaded: set[str]) -> dict
     return found
 
 
-def _files(fitted: Fitted, selection: Selection, warnings: list[str],
-           view_url: str, settings: Settings, record: dict[str, Any]) -> dict[str, bytes]:
+def _files(fitted: Fitted, selection: Selection, warnings: list[str], view_url: str,
+           settings: Settings, record: dict[str, Any],
+           timings: Timings) -> tuple[dict[str, bytes], dict[str, int]]:
+    """The newsletter's four files, its static checks' findings recorded in the manifest."""
+    started = timings.mark()
     email = fitted.email
-    data = manifest(selection, fitted, warnings, view_url, lambda p: article_url(p, settings),
-                    edition=record)
-    return {
+    data = manifest_data(selection, fitted, warnings, view_url,
+                         lambda p: article_url(p, settings), edition=record)
+    edition, slug = record["id"], selection.newsletter.slug
+    folder = newsletter_folder(Path(settings.out_dir), edition, slug)
+    built = BuiltEdition(edition, slug, folder, email.html, email.text, data)
+    started = timings.add("write", started)
+    report = static_report(settings, built)
+    data["checks"] = report.to_dict()
+    started = timings.add("checks", started)
+    files = {
         "email.html": email.html.encode(),
         "email.txt": email.text.encode(),
         "email.mjml": email.mjml.encode(),
-        "manifest.json": data,
+        "manifest.json": dumps(data),
     }
+    timings.add("write", started)
+    return files, report.counts()
 
 
 def _result(newsletter: Newsletter, fitted: Fitted, warnings: list[str],
-            status: str) -> NewsletterResult:
+            status: str, checks: dict[str, int]) -> NewsletterResult:
     return NewsletterResult(
         slug=newsletter.slug, title=newsletter.title, status=status,
         subject=fitted.email.subject, articles=len(fitted.entries), more=len(fitted.more),
-        html_bytes=fitted.email.html_bytes, warnings=warnings,
+        html_bytes=fitted.email.html_bytes, warnings=warnings, checks=checks,
     )

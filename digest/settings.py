@@ -149,6 +149,22 @@ class Settings(BaseSettings):
     smtp_allow_plaintext_auth: bool = False
     """Log in with DIGEST_SMTP_SECURITY=none, password in clear (only for a relay on loopback)."""
 
+    # Pre-send checks (digest check)
+    chromium_path: Path = Path("/usr/bin/chromium")
+    """Chromium for the checks that need a browser (axe-core, contrast, text size)."""
+    spamassassin_path: Path = Path("/usr/bin/spamassassin")
+    """SpamAssassin for the spam-score check (local rules only, no network tests)."""
+    spam_error_score: float = 5.0
+    """A SpamAssassin score above this is an error that stops `digest send`."""
+    spam_warn_score: float = 2.5
+    """A SpamAssassin score above this is a warning."""
+    check_online_timeout: float = Field(10.0, gt=0)
+    """Seconds `digest check --online` waits for each article link to answer."""
+    check_online_concurrency: int = Field(8, ge=1, le=64)
+    """Article links `digest check --online` requests at the same time."""
+    editor: str = ""
+    """Who sends from this machine, recorded with a forced send; empty means the OS user."""
+
     # Web
     preview_host: str = "127.0.0.1"
     """Interface the editor's preview binds to."""

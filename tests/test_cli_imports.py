@@ -87,6 +87,8 @@ def heavy(modules: set[str]) -> set[str]:
                                               "yaml"}),
         (["report", "2026-W47", "-n", "ai-policy", "--json"], {"pydantic", "pydantic_settings",
                                                                "sqlalchemy"}),
+        (["check", "2026-W47"], {"pydantic", "pydantic_settings", "lxml"}),
+        (["import-caniemail", "data.json"], {"pydantic", "pydantic_settings"}),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )

@@ -20,6 +20,7 @@ CLI, so a new command is covered without being listed anywhere):
 
 from digest.cli import (  # noqa: F401  (importing registers the commands)
     build,
+    check,
     config,
     ingest,
     preview,

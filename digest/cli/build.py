@@ -53,6 +53,9 @@ def build_command(
     correction: bool = typer.Option(
         False, "--correction", help="Build newsletters already sent again, as a correction: "
         "a new edition (2026-W47-r2) with a ledger of its own; the sent one stays as it was."),
+    check: bool = typer.Option(
+        False, "--check", help="Then run every pre-send check (Chromium and SpamAssassin "
+        "too), as `digest check` does; the build itself runs the quick ones."),
 ) -> None:
     """Pick, summarise and render each newsletter's articles into OUT/EDITION/SLUG/.
 
@@ -66,6 +69,18 @@ def build_command(
                            subject=subject, preheader=preheader,
                            refresh_summaries=refresh_summaries, correction=correction)
     show_result(result, settings, console)
+    if check and result.built:
+        from digest.checks import check_edition
+        from digest.cli.check import show_checked
+
+        checked_settings = settings if out is None else settings.model_copy(
+            update={"out_dir": out})
+        with user_errors():
+            checked = check_edition(checked_settings, result.edition,
+                                    [r.slug for r in result.built])
+        show_checked(checked, console)
+        if any(item.report.errors for item in checked):
+            raise typer.Exit(1)
     if open_preview and result.built:
         from digest.web.preview.server import serve_preview
 
@@ -94,26 +109,41 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
     table.add_column("articles", justify="right")
     table.add_column("size", justify="right")
     table.add_column("warnings", overflow="fold")
+    table.add_column("checks")
     warn_at = settings.size_warn_kb * 1024
     for item in result.newsletters:
         if item.status == "empty":
             table.add_row(item.slug, "–", "–", "[yellow]nothing in the window: not built "
-                          "(--quiet-week builds a short email)[/]")
+                          "(--quiet-week builds a short email)[/]", "–")
             continue
         count = str(item.articles) + (f" + {item.more} more" if item.more else "")
         size = f"{item.html_bytes / 1024:.1f} KB"
         if item.html_bytes > warn_at:
             size = f"[yellow]{size}[/]"
         notes = "\n".join(escape(w) for w in item.warnings) or "[green]none[/]"
-        table.add_row(item.slug, count, size, notes)
+        table.add_row(item.slug, count, size, notes, _checks(item.checks))
     out.print(table)
     if result.model_usage is not None:
         usage = result.model_usage
         style = "yellow" if usage.failed or usage.set_aside else "green"
         out.print(f"[{style}]{escape(usage.describe())}[/]", highlight=False, soft_wrap=True)
+    if any(item.checks.get("error") for item in result.newsletters):
+        out.print(f"[bold red]Checks found errors:[/] see them with [bold]digest check "
+                  f"{result.edition}[/] or in the preview's Checks tab.", highlight=False)
     if result.built:
         out.print(f"Wrote {len(result.built)} newsletter(s) to [bold]{result.edition_dir}[/] "
                   "(email.html, email.txt, email.mjml, manifest.json each).", highlight=False)
         out.print("Preview them with [bold]digest preview[/].")
     else:
         out.print("[yellow]Nothing built:[/] no newsletter had articles in the window.")
+
+
+def _checks(counts: dict[str, int]) -> str:
+    """The quick checks' verdict, as counts (`digest check` lists the findings)."""
+    errors, warnings = counts.get("error", 0), counts.get("warning", 0)
+    if not errors and not warnings:
+        return "[green]ok[/]"
+    parts = [f"[bold red]{errors} error{'s' * (errors != 1)}[/]"] if errors else []
+    if warnings:
+        parts.append(f"[yellow]{warnings} warning{'s' * (warnings != 1)}[/]")
+    return ", ".join(parts)

@@ -6,15 +6,19 @@ JSON has a fixed key order and no times: same inputs, same bytes.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digest.curate import LeftOut, Pick, Selection
+from digest.editions.layout import MANIFEST
 from digest.models import iso
-from digest.render import Fitted
 
 if TYPE_CHECKING:
     from digest.build import NewsletterResult
+    from digest.curate import Pick, Selection
+    from digest.render import Fitted
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -25,7 +29,10 @@ def dumps(data: dict[str, Any]) -> bytes:
     (golden files), yet encoded by json's C encoder (indent= would use the slow Python one,
     and a big week's manifest lists thousands of left-out articles)."""
     def one(value: Any) -> str:
-        return value.to_json() if isinstance(value, LeftOut) else _ENCODER.encode(value)
+        # A left-out decision (digest.curate.LeftOut) encodes itself; duck-typed so that
+        # reading and rewriting a manifest (digest check) needs none of the build's modules.
+        to_json = getattr(value, "to_json", None)
+        return to_json() if to_json is not None else _ENCODER.encode(value)
 
     lines = []
     for key, value in data.items():
@@ -41,6 +48,13 @@ def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url
              url_of: Callable[[Pick], str], edition: dict[str, Any] | None = None) -> bytes:
     """manifest.json: the edition (its window; by default the selection's), every decision
     with its reason, summaries, sizes, warnings."""
+    return dumps(manifest_data(selection, fitted, warnings, view_url, url_of, edition))
+
+
+def manifest_data(selection: Selection, fitted: Fitted, warnings: list[str], view_url: str,
+                  url_of: Callable[[Pick], str],
+                  edition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What manifest.json holds, before it is encoded (the build adds the checks' findings)."""
     newsletter, email = selection.newsletter, fitted.email
     sections = {id(p): s.title for s in selection.sections([e.pick for e in fitted.entries])
                 for p in s.picks}
@@ -86,11 +100,23 @@ def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url
         "warnings": warnings,
         "view_url": view_url,
     }
-    return dumps(data)
+    return data
+
+
+def update_manifest(folder: Path, **changes: Any) -> None:
+    """Set top-level keys of a built newsletter's manifest.json (`digest check` records its
+    findings this way), written whole to a temporary file and renamed over the old one."""
+    path = folder / MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    staged = path.with_name(f".{MANIFEST}.{secrets.token_hex(4)}.tmp")
+    staged.write_bytes(dumps(data))
+    os.replace(staged, path)
 
 
 def index_entry(result: NewsletterResult) -> dict[str, Any]:
     return {"slug": result.slug, "title": result.title, "subject": result.subject,
             "status": result.status, "articles": result.articles,
             "more_this_week": result.more, "html_bytes": result.html_bytes,
-            "warnings": len(result.warnings), "path": f"{result.slug}/"}
+            "warnings": len(result.warnings), "checks": result.checks,
+            "path": f"{result.slug}/"}

@@ -13,6 +13,7 @@ import binascii
 import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
+from functools import cached_property
 from typing import NamedTuple
 
 from digest.editions import BuiltEdition
@@ -68,7 +69,12 @@ class EditionMail:
         self._text, self._html = Template(built.text), Template(built.html)
         self._boundary = f"=_digest_{secrets.token_hex(12)}"  # "=_" never occurs in QP text
         self._fixed = self._fixed_headers()
-        self._subject_line = "" if self._personal_subject else _line("Subject", self.subject)
+
+    @cached_property
+    def _subject_line(self) -> str:
+        """The encoded Subject line when it is the same for everyone (made on first use: RFC
+        2047 encoding is slow, and previews and checks never need it)."""
+        return "" if self._personal_subject else _line("Subject", self.subject)
 
     # -- personal values ---------------------------------------------------------------------
 
@@ -82,6 +88,11 @@ class EditionMail:
             EMAIL: who.email,
             UNSUBSCRIBE: url or self.unsubscribe_url(who.email),
         }
+
+    def bodies(self, who: Recipient) -> tuple[str, str]:
+        """This recipient's text and HTML parts, as mime() fills them (for the checks)."""
+        values = self.values(who)
+        return self._text.fill(values), self._html.fill(values, escape=True)
 
     # -- headers -----------------------------------------------------------------------------
 

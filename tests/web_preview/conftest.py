@@ -4,7 +4,6 @@ by a real `digest preview` process on a free port, and looked at by a real headl
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -24,6 +23,7 @@ from digest.archive.articles import save_articles
 from digest.archive.db import connect, dispose_all
 from digest.models import Article, Block, Tag
 from digest.settings import Settings
+from tests.support.settings import clean_settings, settings_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,25 +116,6 @@ FIXTURE_ARTICLES = [
         ],
     ),
 ]
-
-
-def clean_settings(**values: Any) -> Settings:
-    """Settings from exactly these values: no .env, no DIGEST_* from the developer's shell."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("DIGEST_") and name != "DIGEST_TEST_DATABASE_URL":
-                patch.delenv(name)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The same settings as environment variables, for the `digest preview` process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
-    for name in ("data_dir", "database_url", "out_dir", "templates_dir", "subscribers_dir"):
-        env[f"DIGEST_{name.upper()}"] = str(getattr(settings, name))
-    env["DIGEST_SECRET_KEY"] = settings.secret_key.get_secret_value()
-    env["DIGEST_SENDER"] = settings.sender
-    return env
 
 
 def make_site(folder: Path) -> Settings:

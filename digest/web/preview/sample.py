@@ -9,16 +9,12 @@ included, and no second implementation can drift from the first.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 from digest import placeholders
 from digest.editions import BuiltEdition, Newsletter
 from digest.errors import DigestError
-from digest.send.message import EditionMail, Recipient
+from digest.send.message import EditionMail
+from digest.send.sample import sample_reader
 from digest.settings import Settings
-
-FALLBACK = Recipient(email="sam.sample@example.com", name="Sam Sample")
 
 
 class Sample:
@@ -26,7 +22,7 @@ class Sample:
 
     def __init__(self, settings: Settings, newsletter: Newsletter) -> None:
         self.newsletter = newsletter
-        self.who = first_subscriber(settings.subscribers_dir / f"{newsletter.slug}.csv")
+        self.who = sample_reader(settings.subscribers_dir, newsletter.slug)
         self.problem: str | None = None
         built = BuiltEdition(
             newsletter.edition, newsletter.slug, newsletter.folder, "", "", newsletter.manifest
@@ -69,17 +65,3 @@ class Sample:
 
     def subject(self) -> str:
         return self.text(self.newsletter.subject)
-
-
-def first_subscriber(path: Path) -> Recipient:
-    """The first usable row of a subscriber list, or the made-up reader."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            for row in csv.DictReader(handle):
-                email = (row.get("email") or "").strip()
-                if "@" in email and not email.startswith("#"):
-                    name = (row.get("name") or "").strip()
-                    return Recipient(email=email, name=name)
-    except (OSError, csv.Error, UnicodeDecodeError):
-        pass  # no list or an unreadable one: the preview still works with the made-up reader
-    return FALLBACK

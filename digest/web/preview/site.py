@@ -8,6 +8,7 @@ Routes (the public site, `digest serve`, is a separate app: nothing of it is mou
     GET  /preview/{edition}/{slug}/email.html   the email, placeholders filled (for the frames)
     GET  /preview/{edition}/{slug}/email.txt    the plain-text part, filled
     POST /preview/{edition}/{slug}/send-test    send a test through the configured backend
+    POST /preview/{edition}/{slug}/checks       run every pre-send check (browser, spam too)
     POST /preview/{edition}/rebuild      rebuild an edition whose inputs changed
     GET  /preview/events?scope=..&v=..   server-sent events: "reload" once the page is out of date
 """
@@ -32,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 from digest import editions as store
 from digest.errors import DigestError
 from digest.settings import Settings
+from digest.web.preview.checks import checks_view
 from digest.web.preview.fingerprint import fingerprint
 from digest.web.preview.guard import CSRF_FIELD, LOOPBACK, Guard
 from digest.web.preview.live import Hub, watch
@@ -81,6 +83,7 @@ class PreviewSite:
             Route("/preview/{edition}/{slug}/email.html", self.email_html),
             Route("/preview/{edition}/{slug}/email.txt", self.email_text),
             Route("/preview/{edition}/{slug}/send-test", self.send_test, methods=["POST"]),
+            Route("/preview/{edition}/{slug}/checks", self.run_checks, methods=["POST"]),
         ]
 
     # Pages
@@ -129,6 +132,7 @@ class PreviewSite:
             state=states.get(edition.id, {}).get(newsletter.slug),
             build_options=build_options(edition),
             results=results,
+            checks=checks_view(self.settings, newsletter),
         )
 
     async def email_html(self, request: Request) -> Response:
@@ -169,6 +173,25 @@ class PreviewSite:
         self.outcomes = {**dict(list(self.outcomes.items())[-19:]), key: outcome}
         page = f"/preview/{edition.id}/{newsletter.slug}?test={key}#send"
         return RedirectResponse(page, status_code=303)
+
+    async def run_checks(self, request: Request) -> Response:
+        if refused := _refuse(request, self.settings, post=True):
+            return refused
+        edition, newsletter = await self._newsletter(request)
+        if edition is None or newsletter is None:
+            return self._missing(request.path_params["edition"], request.path_params["slug"])
+        from digest.checks import check_edition
+
+        page = f"/preview/{edition.id}/{newsletter.slug}"
+        try:
+            await run_in_threadpool(check_edition, self.settings, edition.id, [newsletter.slug])
+        except DigestError as exc:  # shown at the top of the page, like a test send's outcome
+            key = secrets.token_urlsafe(8)
+            self.outcomes = {**dict(list(self.outcomes.items())[-19:]),
+                             key: TestOutcome(False, f"The checks did not run: {exc}")}
+            return RedirectResponse(f"{page}?test={key}#checks", status_code=303)
+        self.hub.notify()
+        return RedirectResponse(f"{page}#checks", status_code=303)
 
     async def rebuild_now(self, request: Request) -> Response:
         if refused := _refuse(request, self.settings) or await self.guard.refuse_post(request):

@@ -70,6 +70,14 @@
     setDark(store.getItem("preview.dark") === "1");
   }
 
+  // A form that takes a while (the Checks tab's button) says so while it runs.
+  Array.prototype.slice.call(document.querySelectorAll("form[data-busy]")).forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button");
+      if (button) { button.disabled = true; button.textContent = form.dataset.busy; }
+    });
+  });
+
   // Keep the reading position across a live reload.
   function restoreScroll() {
     var saved = sessionStorage.getItem("preview.scroll." + location.pathname);
