@@ -52,7 +52,11 @@ def engine(database_url: str) -> Engine:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings pointing at a temporary data folder and archive, also exported to the
-    environment so CLI commands run through Typer's runner see the same values."""
+    environment so CLI commands run through Typer's runner see the same values.
+
+    Chromium and SpamAssassin are pointed at nothing: `digest send` runs the pre-send checks
+    that have not run on what it sends, and these two would cost seconds per send in tests
+    about delivery (a missing tool is a warning, never a refusal). tests/checks runs both."""
     values = {
         "DIGEST_DATA_DIR": str(tmp_path / "data"),
         "DIGEST_DATABASE_URL": database_url,
@@ -60,6 +64,8 @@ def settings(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
         "DIGEST_TEMPLATES_DIR": str(tmp_path / "templates"),
         "DIGEST_SUBSCRIBERS_DIR": str(ROOT / "subscribers"),
         "DIGEST_SECRET_KEY": "test-secret-key",
+        "DIGEST_CHROMIUM_PATH": str(tmp_path / "no-chromium"),
+        "DIGEST_SPAMASSASSIN_PATH": str(tmp_path / "no-spamassassin"),
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

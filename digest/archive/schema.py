@@ -216,3 +216,21 @@ send_batches = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
 )
+
+# -- Pre-send checks (digest/checks/) -----------------------------------------------------------
+
+# A send that went out although the checks found errors in its content (digest send --force):
+# who forced it, when, in which run, and the errors it went out with.
+forced_sends = Table(
+    "forced_sends",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edition", String(100), nullable=False),
+    Column("newsletter", String(100), nullable=False),
+    Column("run_id", Integer, nullable=False),  # send_runs.id
+    Column("forced_by", String(200), nullable=False),  # DIGEST_EDITOR, else the OS user
+    Column("forced_at", DateTime(timezone=True), nullable=False),
+    Column("content_hash", String(64), nullable=False),  # what the checks ran on
+    Column("errors", JSON, nullable=False),  # [{"check", "where", "problem"}]
+    Index("ix_forced_send", "edition", "newsletter"),
+)

@@ -39,6 +39,9 @@ def send_command(
         help="Send a test to ADDRESS instead (repeat, or separate with commas): subject "
         "prefixed [TEST], the ledger untouched.",
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Send even though the pre-send checks found errors (the send "
+        "is recorded with who forced it and when; `digest status` shows it)."),
 ) -> None:
     """Send a built edition of a newsletter to its subscribers.
 
@@ -60,6 +63,8 @@ def send_command(
             return
         plan = plan_send(settings, edition, newsletter, resend_in_doubt=resend_in_doubt)
         _show_plan(plan)
+        if not plan.frozen and (plan.recipients or dry_run):
+            _checks(settings, plan, force=force, dry_run=dry_run)
         if dry_run:
             console.print("[bold]dry run:[/] nothing was sent.")
             return
@@ -83,7 +88,7 @@ def send_command(
             if not typer.confirm(question, default=False):
                 raise fail("not sent.")
         try:
-            report = _send_with_progress(settings, plan)
+            report = _send_with_progress(settings, plan, force=force)
         except KeyboardInterrupt:
             raise fail(
                 "interrupted. The batch being sent is now in doubt; run the same command "
@@ -95,7 +100,30 @@ def send_command(
         raise typer.Exit(1)
 
 
-def _send_with_progress(settings: Settings, plan: SendPlan) -> SendReport:
+def _checks(settings: Settings, plan: SendPlan, *, force: bool, dry_run: bool) -> None:
+    """The pre-send checks' verdict on what this send would freeze: refuse on errors (exit 1)
+    unless forced. The checks that have not run on this content run now (a few seconds)."""
+    from digest.checks.gate import ChecksFailed, gate_send
+    from digest.editions import load_built
+
+    built = load_built(settings.out_dir, plan.edition, plan.newsletter)
+    with console.status("pre-send checks (Chromium and SpamAssassin, if not run yet)…"):
+        try:
+            verdict = gate_send(settings, built, force=force or dry_run)
+        except ChecksFailed as exc:
+            raise fail(escape(str(exc))) from None
+    counts = verdict.report.counts()
+    line = f"  checks      {counts['error']} error(s), {counts['warning']} warning(s)"
+    if verdict.errors and dry_run and not force:
+        console.print(line + " [bold red]· a real send is refused unless --force[/]")
+    elif verdict.errors:
+        console.print(line + f" [bold red]· forced by {escape(verdict.forced_by or '?')}: "
+                      "the send is recorded as forced[/]", highlight=False)
+    else:
+        console.print(line, highlight=False)
+
+
+def _send_with_progress(settings: Settings, plan: SendPlan, *, force: bool) -> SendReport:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -137,6 +165,7 @@ def _send_with_progress(settings: Settings, plan: SendPlan) -> SendReport:
             resend_in_doubt=plan.resend_in_doubt,
             progress=lambda n: progress.advance(task, n),
             on_retry=retrying,
+            force=force,
         )
 
 

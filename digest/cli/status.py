@@ -66,6 +66,8 @@ def _show(s: NewsletterStatus) -> None:
             note = f": {run.note}" if run.note else ""
             say(f"    {run.id:<4} {run.backend:<9} {escape(run.host)} pid {run.pid:<8} "
                 f"{_when(run.started_at)} → {ended}  {escape(outcome + note)}")
+            if run.forced:
+                say(f"         [bold red]{escape(run.forced)}[/]")
     if s.batches:
         unusual = [b for b in s.batches if b.state != "sent"]
         shown = unusual[:SHOWN_BATCHES] + [b for b in s.batches[-SHOWN_BATCHES:]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from digest.archive import connect
+from digest.checks.gate import gate_send
 from digest.editions import BuiltEdition, check_names
 from digest.editions.frozen import edition_for_sending, finish, freeze
 from digest.editions.layout import IN_DOUBT_CSV
@@ -27,6 +28,7 @@ from digest.editions.lease import Lease, holding, live_holders
 from digest.editions.states import DRAFT, state_of
 from digest.errors import DigestError
 from digest.send.backends import Backend, Retry, open_backend
+from digest.send.forced import record_forced
 from digest.send.ledger import Ledger, Page, Settled
 from digest.send.message import EditionMail, HeaderError, Recipient
 from digest.send.report import write_in_doubt_csv
@@ -134,20 +136,28 @@ def run_send(
     resend_in_doubt: bool = False,
     progress: Progress | None = None,
     on_retry: Callable[[Retry, float], None] | None = None,
+    force: bool = False,
 ) -> SendReport:
-    """Send the edition to everyone on the list not yet sent to. Safe to run again."""
+    """Send the edition to everyone on the list not yet sent to. Safe to run again.
+
+    Before the first real send the pre-send checks must find no error in exactly what is
+    about to be frozen and sent (digest.checks.gate): ChecksFailed otherwise, unless `force`,
+    and then the forced send is recorded with its run. Once frozen, the copy is what it was."""
     check_names(edition, slug)
     engine = connect(settings.database)
     ttl = settings.send_lease_seconds
     with holding(engine, edition, slug, "send", ttl=ttl) as lease:
         _wait_for_builds(engine, edition, ttl)
         built, frozen, note = edition_for_sending(engine, settings.out_dir, edition, slug)
+        verdict = None if frozen else gate_send(settings, built, force=force)
         ledger = Ledger(engine, edition, slug)
         ledger.settle_dead_runs()
         report = SendReport(_plan(settings, built, frozen, note, ledger, resend_in_doubt))
         ledger.clear_failed()
         backend = open_backend(settings, EditionMail(settings, built))
         run_id = start_run(engine, edition, slug, settings.sender)
+        if verdict is not None and verdict.forced_by:
+            record_forced(engine, run_id, built, verdict)
         run = _Run(settings, ledger, backend, report, lease, run_id, built, frozen,
                    progress, on_retry)
         started = time.monotonic()

@@ -20,6 +20,7 @@ from digest.editions.layout import IN_DOUBT_CSV, newsletter_folder
 from digest.editions.lease import live_holders
 from digest.editions.states import DRAFT, aware, states_of
 from digest.errors import DigestError
+from digest.send.forced import forced_runs
 from digest.send.ledger import Ledger
 from digest.send.runs import DIED
 from digest.settings import Settings
@@ -48,6 +49,7 @@ class Run:
     finished_at: datetime | None
     outcome: str | None  # finished | stopped | died | None (running)
     note: str | None
+    forced: str | None = None  # who sent it despite the pre-send checks' errors, and when
 
 
 @dataclass
@@ -163,9 +165,12 @@ def _runs(engine: Engine, edition: str, slug: str, *, running: bool) -> list[Run
         runs = [Run(row.id, row.backend, row.host, row.pid, aware(row.started_at),
                     aware(row.finished_at), row.outcome, row.note)
                 for row in conn.execute(query)]
+    forced = forced_runs(engine, edition, slug)
     for run in runs:
         if run.outcome is None and not running:
             run.outcome, run.note = "died", DIED
+        if run.id in forced:
+            run.forced = forced[run.id].describe()
     return runs
 
 

@@ -163,13 +163,6 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """The checks need no database server: SQLite only, in place of the suite's fixture that
-    runs each storage test on PostgreSQL too."""
-    return f"sqlite:///{tmp_path / 'archive.db'}"
-
-
 @pytest.fixture(scope="session")
 def tools() -> None:
     """Skip unless Chromium and SpamAssassin are installed (`.ci/run` installs both)."""

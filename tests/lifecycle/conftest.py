@@ -19,6 +19,7 @@ from digest.cli import app
 from digest.models import Article
 from digest.settings import Settings
 from digest.subscribers import sync_subscribers
+from tests.support.data import PUBLIC_BASE_URL
 
 FIXTURES = Path(__file__).resolve().parents[1] / "build" / "fixtures"
 WEEK = "2026-W10"
@@ -40,6 +41,8 @@ def newsroom(settings: Settings, engine: Engine, tmp_path: Path,
         rows = "".join(f"{slug}.reader{n}@example.com,Reader {n}\n" for n in range(READERS))
         (folder / f"{slug}.csv").write_text("email,name\n" + rows)
     monkeypatch.setenv("DIGEST_SUBSCRIBERS_DIR", str(folder))
+    # Public https links: with a local DIGEST_BASE_URL the pre-send checks refuse real sends.
+    monkeypatch.setenv("DIGEST_BASE_URL", PUBLIC_BASE_URL)
     data = json.loads((FIXTURES / "articles.json").read_text(encoding="utf-8"))
     save_articles(engine, [Article.from_dict(item) for item in data])
     sync_subscribers(engine, folder)

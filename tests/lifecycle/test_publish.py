@@ -18,6 +18,7 @@ import pytest
 
 from digest.settings import Settings
 from tests.lifecycle.conftest import READERS, WEEK, Cli, digest_process
+from tests.support.data import PUBLIC_BASE_URL
 
 
 def free_port() -> int:
@@ -105,7 +106,7 @@ def test_only_sent_editions_are_public_and_need_nothing_but_the_database(
     assert web.status_code == 200 and "%%" not in web.text and "Hello reader" in web.text
     assert server.get(f"/archive/{WEEK}/markets").status_code == 404
     feed = feedparser.parse(server.get("/feeds/tech-brief.atom").content)
-    assert [e.link for e in feed.entries] == [f"http://127.0.0.1:8000/archive/{WEEK}/tech-brief"]
+    assert [e.link for e in feed.entries] == [f"{PUBLIC_BASE_URL}/archive/{WEEK}/tech-brief"]
 
     # What the reader received is what the archive shows (the outbox kept the message).
     outbox = newsroom.out_dir / WEEK / "tech-brief" / "outbox"

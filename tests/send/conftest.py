@@ -14,11 +14,23 @@ if str(ROOT) not in sys.path:  # tests.support, whatever directory pytest was st
     sys.path.insert(0, str(ROOT))
 
 from digest.settings import Settings  # noqa: E402
-from tests.support.data import EDITION, SLUG, add_subscribers, make_edition  # noqa: E402
+from tests.support.data import (  # noqa: E402
+    EDITION,
+    PUBLIC_BASE_URL,
+    SLUG,
+    add_subscribers,
+    make_edition,
+)
 from tests.support.sendgrid_server import API_KEY, SendGridServer  # noqa: E402
 from tests.support.smtp_server import SmtpServer  # noqa: E402
 
 Configure = Callable[..., Settings]
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real send's links must be public https ones, or the pre-send checks refuse it."""
+    monkeypatch.setenv("DIGEST_BASE_URL", PUBLIC_BASE_URL)
 
 
 @pytest.fixture

@@ -110,7 +110,8 @@ def test_a_connection_reset_while_the_request_is_written_is_retried(
     settings = configure(send_batch_size=5)
     emails = people(10)
     sendgrid.script(Action.cut_upload(), Action.ok())
-    report = run_send(settings, EDITION, SLUG)
+    # Forced: an email this size is past Gmail's clip line, which the pre-send checks refuse.
+    report = run_send(settings, EDITION, SLUG, force=True)
     assert report.ok and report.retries == 1 and report.in_doubt == 0
     assert sendgrid.statuses[:3] == [-1, 202, 202]  # reset, then each batch taken once
     assert accepted(sendgrid) == Counter(emails)

@@ -11,12 +11,16 @@ from sqlalchemy import Engine, select
 from digest.archive.schema import deliveries, subscribers
 
 EDITION, SLUG = "2026-W47", "ai-policy"
+# What a real send needs for the pre-send checks to pass: a public https DIGEST_BASE_URL (the
+# postal address, the other thing they require, is in HTML and TEXT below).
+PUBLIC_BASE_URL = "https://news.regwire.example"
 
 HTML = """<!doctype html>
 <html lang="en"><body>
 <p>Dear %%name%%,</p>
 <p>This week in AI policy: Brussels agrees the code of practice — café talk included.</p>
 <p>You get this at %%email%%. <a href="%%unsubscribe_url%%">Unsubscribe</a></p>
+<p>Regwire Ltd, 10 Fleet Lane, London EC4A 1AB, United Kingdom</p>
 </body></html>
 """
 
@@ -25,6 +29,8 @@ TEXT = """Dear %%name%%,
 This week in AI policy: Brussels agrees the code of practice — café talk included.
 
 You get this at %%email%%. Unsubscribe: %%unsubscribe_url%%
+
+Regwire Ltd, 10 Fleet Lane, London EC4A 1AB, United Kingdom
 """
 
 
