@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from digest.checks.findings import Finding, Severity, shorten
+from digest.checks.run import run_async
 
 if TYPE_CHECKING:
     from digest.checks.message import Message
@@ -54,7 +55,7 @@ def browser_findings(settings: Settings,
     """(ran, findings per message). When the browser is missing, ran is False and each
     message gets the one finding that says what to install."""
     try:
-        return True, asyncio.run(_check_all(Path(settings.chromium_path), messages))
+        return True, run_async(_check_all(Path(settings.chromium_path), messages))
     except Unavailable as exc:
         finding = Finding("browser.unavailable", "warning", "setting DIGEST_CHROMIUM_PATH",
                           f"The accessibility (axe), contrast and text-size checks did not run: "

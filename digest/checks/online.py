@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from digest.checks.findings import Finding, Severity, shorten
+from digest.checks.run import run_async
 
 if TYPE_CHECKING:
     from digest.checks.message import Message
@@ -41,7 +42,7 @@ def article_links(message: Message) -> dict[str, str]:
 def online_findings(settings: Settings, messages: Sequence[Message]) -> list[list[Finding]]:
     per_message = [article_links(m) for m in messages]
     urls = sorted({url for links in per_message for url in links})
-    answers = asyncio.run(_ask_all(urls, settings.check_online_timeout,
+    answers = run_async(_ask_all(urls, settings.check_online_timeout,
                                    settings.check_online_concurrency))
     found: list[list[Finding]] = []
     for links in per_message:

@@ -14,8 +14,10 @@ whatever has not run on the exact content it is about to send.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from digest.checks.accessibility import check_accessibility
 from digest.checks.deliverability import check_deliverability
@@ -33,6 +35,7 @@ STATIC: tuple[Callable[[Message], Iterable[Finding]], ...] = (
     check_deliverability, check_links, check_accessibility, check_support,
 )
 FULL = ("static", "browser", "spam")
+T = TypeVar("T")
 
 
 def open_message(settings: Settings, built: BuiltEdition) -> Message | Report:
@@ -96,6 +99,17 @@ def check_messages(settings: Settings, messages: Sequence[Message], *,
         for report, found in zip(reports, online_findings(settings, messages), strict=True):
             report.add("online", found)
     return reports
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from synchronous code, also when this thread already runs
+    an event loop (a send started from an async caller): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def group_of(check: str) -> str:

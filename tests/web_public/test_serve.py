@@ -86,13 +86,16 @@ def raw_request(port: int, head: str, body: bytes = b"") -> tuple[int, bytes]:
 
 
 def build_edition(settings: Settings, edition: str) -> None:
-    """What `digest build` leaves for the sender, written by hand (the send is what is tested)."""
+    """What `digest build` leaves for the sender, written by hand (the send is what is tested;
+    the postal address is there because the pre-send checks refuse a send without one)."""
     folder = settings.out_dir / edition / "antitrust-weekly"
     folder.mkdir(parents=True)
+    address = settings.postal_address
     (folder / "email.html").write_text(
-        '<p>Dear %%name%%</p><a href="%%unsubscribe_url%%">Unsubscribe</a>'
+        f'<p>Dear %%name%%</p><a href="%%unsubscribe_url%%">Unsubscribe</a><p>{address}</p>'
     )
-    (folder / "email.txt").write_text("Dear %%name%%\nUnsubscribe: %%unsubscribe_url%%\n")
+    (folder / "email.txt").write_text(
+        f"Dear %%name%%\nUnsubscribe: %%unsubscribe_url%%\n{address}\n")
     manifest = {"edition": {"id": edition, "label": edition}, "subject": f"Antitrust {edition}",
                 "newsletter": {"slug": "antitrust-weekly", "title": "Antitrust Weekly"}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
