@@ -20,7 +20,7 @@ from digest.send.runner import run_send
 from digest.settings import Settings
 from digest.web.public.app import create_app
 from tests.support.asgi import InProcess
-from tests.support.data import EDITION, SLUG, add_subscribers, make_edition
+from tests.support.data import EDITION, HTML, SLUG, TEXT, add_subscribers, make_edition
 from tests.support.sendgrid_server import API_KEY, SendGridServer
 from tests.support.webhook import SendGridEvents, body_of, public_key_text, signed
 
@@ -34,8 +34,12 @@ MORE = ("cloud", "Cloud probe widens", "https://regwire.example/articles/cloud")
 
 
 def write_manifest(out_dir: Path, edition: str = EDITION, slug: str = SLUG) -> None:
-    """An edition as `digest build` leaves it, with stories and their links in the manifest."""
-    folder = make_edition(out_dir, edition, slug)
+    """An edition as `digest build` leaves it, with stories and their links in the manifest,
+    the HTML and the text (the pre-send checks refuse an email that lacks an article's link)."""
+    stories = [*STORIES, MORE]
+    links = "".join(f'<p><a href="{url}">{title}</a></p>' for _, title, url in stories)
+    folder = make_edition(out_dir, edition, slug, html=HTML.replace("</body>", links + "</body>"),
+                          text=TEXT + "".join(f"\n{title}: {url}" for _, title, url in stories))
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["articles"] = [
         {"id": ident, "title": title, "url": url, "rank": n, "section": "AI policy"}
@@ -86,7 +90,9 @@ def send(sendgrid_settings: Settings, sendgrid: SendGridServer,
             add_subscribers(engine, SLUG, count, start=start)
         write_manifest(sendgrid_settings.out_dir, edition)
         requests = len(sendgrid.payloads)
-        report = run_send(sendgrid_settings, edition, SLUG)
+        # Forced: the fixture keeps the default local DIGEST_BASE_URL (the events' URLs are
+        # made from it), which the pre-send checks rightly refuse for a real send.
+        report = run_send(sendgrid_settings, edition, SLUG, force=True)
         assert report.ok, report
         payload = sendgrid.payloads[requests]
         ids = {mid for _, mid in sendgrid.accepted[-report.sent:]}
