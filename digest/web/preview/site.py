@@ -175,7 +175,7 @@ class PreviewSite:
         return RedirectResponse(page, status_code=303)
 
     async def run_checks(self, request: Request) -> Response:
-        if refused := _refuse(request, self.settings, post=True):
+        if refused := _refuse(request, self.settings) or await self.guard.refuse_post(request):
             return refused
         edition, newsletter = await self._newsletter(request)
         if edition is None or newsletter is None:
