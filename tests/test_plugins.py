@@ -94,10 +94,14 @@ from digest.settings import Settings
 from digest.summarise import SUMMARISERS, summarise
 from digest.ingest.registry import READERS
 from digest.models import Article
-from tests.support.data import EDITION, SLUG, add_subscribers, make_edition
+from tests.support.data import EDITION, PUBLIC_BASE_URL, SLUG, add_subscribers, make_edition
 from datetime import UTC, datetime
 
-settings = Settings(data_dir=Path("data"), out_dir=Path("editions"), secret_key="k")
+# A plug-in backend sends to readers: public links, as the pre-send checks require (their
+# browser and SpamAssassin parts are off here, as in the suite's settings fixture).
+settings = Settings(data_dir=Path("data"), out_dir=Path("editions"), secret_key="k",
+                    base_url=PUBLIC_BASE_URL, chromium_path=Path("no-chromium"),
+                    spamassassin_path=Path("no-spamassassin"))
 make_edition(settings.out_dir)
 add_subscribers(connect(settings.database), SLUG, 3)
 article = Article(id="a", title="quiet news", published_at=datetime.now(UTC), body=[])

@@ -3,7 +3,11 @@
 //   args.canvas   [r, g, b] of what the client paints behind the email (light: white; dark:
 //                 a dark grey, as Apple Mail or Outlook in dark mode)
 //   args.phone    true at phone width: also report running text below args.minPx
+//   args.dark     forced dark mode: text left in the browser's default colours is skipped, as
+//                 a client that paints the canvas dark recolours it too; what the email set
+//                 itself, and its own dark-mode rules, are what can end up dark on dark
 (args) => {
+  const DEFAULTS = ["0,0,0", "0,0,238", "85,26,139"];  // text, link, visited link
   const parse = (css) => {
     const found = /rgba?\(([^)]+)\)/.exec(css || "");
     if (!found) return null;
@@ -79,7 +83,8 @@
     const need = large ? 3 : 4.5;
     const back = behind(el);
     const fore = parse(style.color);
-    if (fore && !back.image) {
+    const untouched = args.dark && fore && DEFAULTS.includes(fore.slice(0, 3).join(","));
+    if (fore && !back.image && !untouched) {
       const ink = over(fore, back.colour);
       const got = ratio(ink, back.colour);
       if (got < need) {

@@ -117,12 +117,13 @@ async def _at_width(page: Any, html: str, width: int) -> list[Finding]:
     found = [_axe_finding(v, width) for v in await _axe(page)]
     phone = width < PHONE_BELOW
     measured = await page.evaluate(SCRIPT, {"canvas": LIGHT_CANVAS, "phone": phone,
-                                            "minPx": MIN_BODY_PX, "bodyChars": BODY_CHARS})
+                                            "dark": False, "minPx": MIN_BODY_PX,
+                                            "bodyChars": BODY_CHARS})
     if phone:
         return found + _small_text(measured["small"], width)
     found += _contrast(measured["contrast"], "light")
     await page.emulate_media(color_scheme="dark")
-    dark = await page.evaluate(SCRIPT, {"canvas": DARK_CANVAS, "phone": False,
+    dark = await page.evaluate(SCRIPT, {"canvas": DARK_CANVAS, "phone": False, "dark": True,
                                         "minPx": MIN_BODY_PX, "bodyChars": BODY_CHARS})
     return found + _contrast(dark["contrast"], "dark")
 

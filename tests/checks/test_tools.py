@@ -68,3 +68,21 @@ def test_digest_check_without_the_tools_says_so_in_its_table(faulty_site: Settin
     assert "browser.unavailable" in out and "spam.unavailable" in out
     assert "apt-get install chromium" in out and "links.https" in out
     assert "refuses these newsletters" in out
+
+
+def test_forced_dark_mode_judges_colours_the_email_set_not_the_browser_defaults(
+        settings: Settings, tools: None) -> None:
+    from digest.editions import load_built
+    from tests.support.data import EDITION, SLUG, make_edition
+
+    settings = settings.model_copy(update={"chromium_path": Path("/usr/bin/chromium")})
+    set_dark = '<p style="color:#222222">Dark grey set by the email itself.</p></body>'
+    for html, expected in [
+        ("<html><body><p>Plain text, <a href='https://x.example/'>a link</a>.</p></body></html>",
+         []),  # a client painting the canvas dark recolours default text too
+        (f"<html><body><p>Plain.</p>{set_dark}</html>", ["dark.contrast"]),
+    ]:
+        make_edition(settings.out_dir, html=html)
+        message = Message(settings, load_built(settings.out_dir, EDITION, SLUG))
+        [report] = check_messages(settings, [message], groups=("browser",))
+        assert [f.check for f in report.findings if f.check.endswith("contrast")] == expected
