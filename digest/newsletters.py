@@ -10,9 +10,12 @@
     subject = "AI Policy Weekly: {{ edition.label }} — {{ lead.title }}"
     from_name = "Regwire AI Policy"
     summary_words = 60                          # optional; else DIGEST_SUMMARY_WORDS
+    topics = ["ai-policy", "data-privacy"]      # optional: tags readers may choose among
 
 Every tag a newsletter names must exist in the taxonomy: a typo would otherwise silently
-empty a section.
+empty a section. `topics` must be among the newsletter's own tags (any tag for a "*" one): a
+reader who ticks some gets only the stories carrying them (`digest build` renders one variant
+per set of topics its readers hold); a reader who ticks none gets the whole edition.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class _Entry(BaseModel):
     subject: str = DEFAULT_SUBJECT
     from_name: str = ""
     summary_words: int | None = Field(None, ge=10, le=400)
+    topics: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class Newsletter:
     subject: str = DEFAULT_SUBJECT
     from_name: str = ""
     summary_words: int | None = None
+    topics: tuple[str, ...] = ()  # tags readers may choose among; () offers no choice
 
     @property
     def takes_any(self) -> bool:
@@ -92,6 +97,7 @@ def load_newsletters(path: Path, taxonomy: Taxonomy, *,
                 problems.append(f"{at}newsletter {slug!r}: {problem}")
             continue
         problems.extend(_tag_problems(path, text, prefix + slug, slug, entry, taxonomy))
+        problems.extend(_topic_problems(path, text, prefix + slug, slug, entry))
         problem = _subject_problem(entry.subject)
         if problem:
             at = locate(path, text, f"{prefix}{slug}.subject")
@@ -108,6 +114,7 @@ def load_newsletters(path: Path, taxonomy: Taxonomy, *,
             # A header value: whitespace (CR/LF included) collapses to single spaces.
             from_name=" ".join(entry.from_name.split()) or f"{publisher} {entry.title}".strip(),
             summary_words=entry.summary_words,
+            topics=tuple(dict.fromkeys(entry.topics)),
         )
     if not found and not problems:
         problems.append(f"{path}: no newsletters defined; add a [newsletters.SLUG] table")
@@ -121,7 +128,9 @@ def _tag_problems(path: Path, text: str, table: str, slug: str, entry: _Entry,
     known = set(taxonomy.tags)
     source = taxonomy.path.name if taxonomy.path else "the taxonomy"
     out = []
-    for field_name, values in (("tags", entry.tags), ("exclude_tags", entry.exclude_tags)):
+    fields = (("tags", entry.tags), ("exclude_tags", entry.exclude_tags),
+              ("topics", [t for t in entry.topics if ANY_TAG in entry.tags]))
+    for field_name, values in fields:
         for tag in values:
             if tag == ANY_TAG and field_name == "tags":
                 continue
@@ -133,6 +142,21 @@ def _tag_problems(path: Path, text: str, table: str, slug: str, entry: _Entry,
                     f"{where}newsletter {slug!r}: unknown tag {tag!r} in {field_name}{guess}; "
                     f"tags must be defined in {source}"
                 )
+    return out
+
+
+def _topic_problems(path: Path, text: str, table: str, slug: str, entry: _Entry) -> list[str]:
+    """Topics are a choice among the newsletter's own tags (a "*" newsletter's: any tag; an
+    unknown one is reported by _tag_problems' check of the taxonomy below)."""
+    out = []
+    where = locate(path, text, f"{table}.topics")
+    if ANY_TAG in entry.topics:
+        out.append(f"{where}newsletter {slug!r}: topics cannot be \"*\"; list the tags readers "
+                   "may choose among")
+    for topic in entry.topics:
+        if topic != ANY_TAG and ANY_TAG not in entry.tags and topic not in entry.tags:
+            out.append(f"{where}newsletter {slug!r}: topic {topic!r} is not one of its tags "
+                       f"({', '.join(entry.tags)}); topics must be a subset of tags")
     return out
 
 

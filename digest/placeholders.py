@@ -1,4 +1,5 @@
-"""The personal placeholders (%%name%%, %%email%%, %%unsubscribe_url%%) and their one substitution.
+"""The personal placeholders (%%name%%, %%email%%, %%unsubscribe_url%%, %%manage_url%%) and their
+one substitution.
 
 An edition is rendered once; each recipient's copy is the same text with these few names filled
 in. Filling is one pass over a fixed set of names: a value is copied in as it is and never read
@@ -16,7 +17,8 @@ from collections.abc import Mapping
 NAME = "%%name%%"
 EMAIL = "%%email%%"
 UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
-PERSONAL = (NAME, EMAIL, UNSUBSCRIBE_URL)
+MANAGE_URL = "%%manage_url%%"  # the reader's preference centre (digest/subscribers/links.py)
+PERSONAL = (NAME, EMAIL, UNSUBSCRIBE_URL, MANAGE_URL)
 
 # SendGrid fills one set of substitutions into subject, text and HTML alike, so the HTML part
 # carries twins of its own that get HTML-escaped values (see send/backends/sendgrid.py).
@@ -24,10 +26,12 @@ HTML_TWINS = {
     NAME: "%%name_html%%",
     EMAIL: "%%email_html%%",
     UNSUBSCRIBE_URL: "%%unsubscribe_url_html%%",
+    MANAGE_URL: "%%manage_url_html%%",
 }
 KNOWN = (*PERSONAL, *HTML_TWINS.values())
 # The only placeholders that may stand for a whole link (`safe_url` lets nothing else through).
-URLS = frozenset({UNSUBSCRIBE_URL, HTML_TWINS[UNSUBSCRIBE_URL]})
+URLS = frozenset({UNSUBSCRIBE_URL, HTML_TWINS[UNSUBSCRIBE_URL], MANAGE_URL,
+                  HTML_TWINS[MANAGE_URL]})
 
 # Longest first, so that %%name_html%% is never read as %%name%% followed by text.
 _PATTERN = re.compile("(" + "|".join(re.escape(p) for p in sorted(KNOWN, key=len, reverse=True))

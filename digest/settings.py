@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from digest.setting_errors import mask_url
@@ -27,6 +28,9 @@ from digest.setting_types import (
     SendGridKey,
     WebhookKey,
 )
+
+# A rate limit as the `limits` library reads it: "20/hour", "5 per minute", "100/day".
+_RATE = re.compile(r"[1-9]\d*\s*(?:/|per)\s*(?:second|minute|hour|day)s?", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -178,6 +182,27 @@ class Settings(BaseSettings):
     """Port of `digest serve`."""
     serve_forwarded_allow_ips: str = "127.0.0.1"
     """Reverse proxies trusted for X-Forwarded-For/-Proto (comma-separated IPs, or *)."""
+
+    # Readers: sign-up, the preference centre, digests cut to their topics
+    confirm_hours: int = Field(72, ge=1)
+    """Hours a sign-up's confirmation link stays valid."""
+    pending_days: int = Field(7, ge=1)
+    """Days an unconfirmed sign-up is kept (purged by serve start-up, sync and purge)."""
+    signup_rate_ip: str = "20/hour"
+    """Sign-up and link requests accepted per client IP, as N/second|minute|hour|day."""
+    signup_rate_address: str = "3/hour"
+    """Sign-up and link requests accepted per email address, as N/second|minute|hour|day."""
+    public_form_max_bytes: int = Field(16_384, ge=1024)
+    """Refuse (413) sign-up and manage-page posts larger than this many bytes."""
+    variant_quiet: Literal["full", "skip"] = "full"
+    """Readers whose topics have no story this week get the full edition (full) or none (skip)."""
+
+    @field_validator("signup_rate_ip", "signup_rate_address")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not _RATE.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not a rate such as 20/hour or 5/minute")
+        return value.strip()
 
     @property
     def database(self) -> str:

@@ -48,6 +48,13 @@ subscribers = Table(
     Column("status", String(20), nullable=False),  # active | removed
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Who put the row there: csv | form | manage | cli. A CSV sync touches only "csv" rows.
+    Column("origin", String(20), nullable=False, default="csv"),
+    # The reader's topics as "slug+slug" (sorted), NULL for the whole edition; topics_by says
+    # whose choice that is (reader | csv), so a CSV never overrides a reader's own.
+    Column("topics", String(1000)),
+    Column("topics_by", String(10)),
+    Column("paused_until", DateTime(timezone=True)),  # no mail before then
     UniqueConstraint("newsletter", "email", name="uq_subscriber"),
     # The sender reads a list in id order, page by page (keyset): newsletter, status, then id.
     Index("ix_subscriber_list", "newsletter", "status", "id"),
@@ -65,6 +72,47 @@ suppressions = Table(
     Column("source", String(80), nullable=False),  # cli | one-click | webhook | ...
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("newsletter", "email", name="uq_suppression"),
+)
+
+# -- Readers' own choices (digest/subscribers/: signup, preferences, history, erasure) ----------
+# Every table that keeps an address names its column `email`: erasure deletes by that name.
+
+# Sign-ups waiting for their confirmation link to be followed; purged after DIGEST_PENDING_DAYS.
+signups = Table(
+    "signups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("newsletter", String(100), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("name", Text),
+    Column("topics", String(1000)),
+    Column("nonce", String(64), nullable=False, unique=True),  # what the signed link names
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("newsletter", "email", name="uq_signup"),
+    Index("ix_signup_created", "created_at"),
+)
+
+# What changed for an address, when, and through what (form, manage, csv, webhook, cli, ...).
+subscriber_history = Table(
+    "subscriber_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("newsletter", String(100)),  # "*": every newsletter; NULL: the person
+    Column("change", String(40), nullable=False),
+    Column("detail", Text),
+    Column("source", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_history_email", "email", "id"),
+)
+
+# Manage links are per address and never expire; raising the version revokes the older ones.
+manage_links = Table(
+    "manage_links",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 # One row per (edition, newsletter, recipient): the send ledger.

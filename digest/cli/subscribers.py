@@ -1,4 +1,5 @@
-"""`digest subscribers ...`: sync the CSV lists, look at them, unsubscribe and resubscribe."""
+"""`digest subscribers ...`: sync the CSV lists, look at them and at one address's history,
+unsubscribe and resubscribe, purge stale sign-ups, erase an address, hand out manage links."""
 
 from __future__ import annotations
 
@@ -19,13 +20,23 @@ def sync_command(
         None, help="Slug of the list to sync; all lists when omitted."
     ),
 ) -> None:
-    """Load subscribers/SLUG.csv into the database. Suppressed addresses stay suppressed."""
+    """Load subscribers/SLUG.csv into the database. Suppressed addresses stay suppressed.
+
+    Only rows the CSV put there change: readers who signed up or chose on the manage page keep
+    their choices, and erased addresses are not imported. Also deletes stale unconfirmed sign-ups.
+    """
     from digest.archive import connect
     from digest.subscribers import sync_subscribers
+    from digest.subscribers.signup import purge_pending
 
     settings = load_settings()
     with user_errors():
-        reports = sync_subscribers(connect(settings.database), settings.subscribers_dir, newsletter)
+        engine = connect(settings.database)
+        reports = sync_subscribers(engine, settings.subscribers_dir, newsletter, key=settings)
+        purged = purge_pending(engine, settings.pending_days)
+    if purged:
+        console.print(f"{purged:,} sign-up(s) never confirmed in {settings.pending_days} days: "
+                      "deleted.")
     problems = 0
     for report in reports:
         console.print(
@@ -37,6 +48,10 @@ def sync_command(
                 if report.suppressed
                 else ""
             )
+            + (f", {report.readers_own:,} on the list by their own choice (left as they are)"
+               if report.readers_own else "")
+            + (f", {report.erased:,} erased at their request (not imported)"
+               if report.erased else "")
         )
         for problem in report.problems:
             err.print(f"  [red]skipped[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
@@ -77,11 +92,11 @@ def count_command(
     settings = load_settings()
     with user_errors():
         counts = count_subscribers(connect(settings.database), newsletter)
-    table = Table("newsletter", "receiving", "on the list", "suppressed", "removed", box=None)
+    table = Table("newsletter", "receiving", "on the list", "suppressed", "paused", "removed",
+                  box=None)
     for c in counts:
-        table.add_row(
-            c.newsletter, f"{c.receiving:,}", f"{c.active:,}", f"{c.suppressed:,}", f"{c.removed:,}"
-        )
+        table.add_row(c.newsletter, f"{c.receiving:,}", f"{c.active:,}", f"{c.suppressed:,}",
+                      f"{c.paused:,}", f"{c.removed:,}")
     console.print(table)
 
 
@@ -118,7 +133,7 @@ def resubscribe_command(
 
     settings = load_settings()
     with user_errors():
-        result = resubscribe(connect(settings.database), _address(email), newsletter)
+        result = resubscribe(connect(settings.database), _address(email), newsletter, "cli")
     if result.lifted:
         console.print(
             f"{escape(result.email)}: lifted the {result.lifted} suppression "
@@ -133,6 +148,119 @@ def resubscribe_command(
         )
     if result.still:
         raise typer.Exit(1)
+
+
+@subscribers_app.command("show")
+def show_command(
+    email: str = typer.Argument(..., help="The address to look up."),
+) -> None:
+    """One address: its lists, topics, suppressions, pending sign-ups and the history of changes."""
+    from rich.table import Table
+
+    from digest.archive import connect
+    from digest.subscribers.history import history_of
+    from digest.subscribers.show import on_file
+
+    settings = load_settings()
+    with user_errors():
+        address = _address(email)
+        engine = connect(settings.database)
+        found = on_file(engine, settings, address)
+        changes = history_of(engine, address)
+    if found.erased:
+        console.print(f"{escape(address)} was erased at its owner's request: only a keyed hash "
+                      "of it is kept, so no CSV sync imports it again.")
+        return
+    if not (found.lists or found.suppressions or found.pending or changes):
+        raise fail(f"nothing on file for {escape(address)}.")
+    if found.lists:
+        table = Table("newsletter", "status", "origin", "topics", "paused until", box=None,
+                      title=f"Lists of {escape(address)}", title_justify="left")
+        for row in found.lists:
+            table.add_row(row.newsletter, row.status, row.origin, escape(row.topics),
+                          row.paused_until)
+        console.print(table)
+    for newsletter, reason, source, since in found.suppressions:
+        which = "every newsletter" if newsletter == "*" else newsletter
+        console.print(f"suppressed for {which}: {reason} (via {source}, {since})")
+    for newsletter, requested in found.pending:
+        console.print(f"sign-up for {newsletter} waiting for confirmation since {requested}")
+    table = Table("when (UTC)", "newsletter", "change", "detail", "source", box=None,
+                  title="History", title_justify="left")
+    for change in changes:
+        newsletter = {"*": "every newsletter", None: ""}.get(change.newsletter, change.newsletter)
+        table.add_row(f"{change.at:%Y-%m-%d %H:%M}", newsletter, change.change,
+                      escape(change.detail), change.source)
+    console.print(table if changes else "No recorded changes.")
+
+
+@subscribers_app.command("purge")
+def purge_command(
+    days: int = typer.Option(
+        None, "--days", min=1, help="Older than this many days (default DIGEST_PENDING_DAYS)."
+    ),
+) -> None:
+    """Delete sign-ups never confirmed (serve start-up and sync do it too)."""
+    from digest.archive import connect
+    from digest.subscribers.signup import purge_pending
+
+    settings = load_settings()
+    days = days or settings.pending_days
+    with user_errors():
+        purged = purge_pending(connect(settings.database), days)
+    console.print(f"{purged:,} sign-up(s) never confirmed in {days} days: deleted.")
+
+
+@subscribers_app.command("erase")
+def erase_command(
+    email: str = typer.Argument(..., help="The address whose data to erase."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Erase without asking first."),
+) -> None:
+    """Erase everything about an address; only a keyed hash stays, so no CSV re-imports it."""
+    import sys
+
+    from digest.archive import connect
+    from digest.subscribers.erasure import erase
+
+    settings = load_settings()
+    address = _address(email)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise fail("not erasing without a confirmation, and there is no terminal to ask on: "
+                       "add --yes.")
+        if not typer.confirm(f"Erase every record of {address}? This cannot be undone.",
+                             default=False):
+            raise fail("nothing erased.")
+    with user_errors():
+        result = erase(connect(settings.database), settings, address, "cli")
+    rows = ", ".join(f"{n:,} from {table}" for table, n in sorted(result.rows.items()))
+    console.print(f"{escape(address)} erased ({rows or 'nothing was on file'}); its keyed hash "
+                  "keeps it off every list. Remove it from the CRM's CSV exports too.")
+
+
+@subscribers_app.command("link")
+def link_command(
+    email: str = typer.Argument(..., help="The address whose manage link to print."),
+    revoke: bool = typer.Option(
+        False, "--revoke", help="Make a new link; every older one (in sent emails) stops working."
+    ),
+) -> None:
+    """Print an address's manage link (e.g. to answer a reader who lost theirs)."""
+    from digest.archive import connect
+    from digest.subscribers.links import link_for
+    from digest.subscribers.links import revoke as revoke_links
+
+    settings = load_settings()
+    with user_errors():
+        address = _address(email)
+        engine = connect(settings.database)
+        if revoke:
+            with engine.begin() as conn:
+                revoke_links(conn, address)
+        url = link_for(engine, settings, settings.base_url, address)
+    if revoke:
+        err.print("Older manage links of this address no longer work.")
+    print(url)
 
 
 def _address(raw: str) -> str:

@@ -1,10 +1,10 @@
 """The message each recipient gets: the one rendered edition, personal values substituted in.
 
-The edition is rendered once by `digest build`; here %%name%%, %%email%% and %%unsubscribe_url%%
-are filled in per recipient in one pass (HTML-escaped in the HTML part; digest/placeholders.py),
-never by re-rendering. SMTP and the outbox get whole MIME messages, assembled from pre-encoded
-pieces so a send of many thousands does not build thousands of email.message objects; SendGrid
-gets the same values as `substitutions` (see backends/sendgrid.py).
+The edition is rendered once by `digest build`; here %%name%%, %%email%%, %%unsubscribe_url%%
+and %%manage_url%% are filled in per recipient in one pass (HTML-escaped in the HTML part;
+digest/placeholders.py), never by re-rendering. SMTP and the outbox get whole MIME messages,
+assembled from pre-encoded pieces so a send of many thousands does not build thousands of
+email.message objects; SendGrid gets the same values as `substitutions` (backends/sendgrid.py).
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from typing import NamedTuple
 
 from digest.editions import BuiltEdition
 from digest.errors import DigestError
-from digest.placeholders import EMAIL, NAME, Template
+from digest.placeholders import EMAIL, MANAGE_URL, NAME, Template
 from digest.placeholders import UNSUBSCRIBE_URL as UNSUBSCRIBE
 from digest.send.tokens import UnsubscribeLinks
 from digest.settings import Settings
+from digest.subscribers.links import ManageLinks
 
 DEFAULT_NAME = "reader"
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -51,11 +52,16 @@ class Recipient(NamedTuple):
 class EditionMail:
     """One built edition, ready to be personalised for any number of recipients."""
 
-    def __init__(self, settings: Settings, built: BuiltEdition, *, test: bool = False) -> None:
+    def __init__(self, settings: Settings, built: BuiltEdition, *, test: bool = False,
+                 manage_versions: dict[str, int] | None = None) -> None:
         self.built = built
         self.test = test
         self.base_url = settings.base_url
         self._links = UnsubscribeLinks(settings.base_url, settings.signing_key(), built.slug)
+        # The versions of revoked manage links (digest/subscribers/links.py); a real send reads
+        # them from the database, the others may leave them out (then links are version 0).
+        self._manage = ManageLinks(settings.base_url, settings.signing_key(),
+                                   manage_versions or {})
         self.domain = settings.from_email.rpartition("@")[2] or "localhost"
         self.from_email = header_value("From", settings.from_email)
         self.from_name = header_value("From", built.from_name or settings.publisher_name)
@@ -81,12 +87,16 @@ class EditionMail:
     def unsubscribe_url(self, email: str) -> str:
         return self._links(email)
 
+    def manage_url(self, email: str) -> str:
+        return self._manage(email)
+
     def values(self, who: Recipient, url: str | None = None) -> dict[str, str]:
         """The placeholders and what they stand for, for this recipient (unescaped)."""
         return {
             NAME: who.name or DEFAULT_NAME,
             EMAIL: who.email,
             UNSUBSCRIBE: url or self.unsubscribe_url(who.email),
+            MANAGE_URL: self.manage_url(who.email),
         }
 
     def bodies(self, who: Recipient) -> tuple[str, str]:

@@ -1,8 +1,12 @@
-"""Syncing `subscribers/SLUG.csv` into the database: the CSV says who is on a list.
+"""Syncing `subscribers/SLUG.csv` into the database: the CSV says who is on a CRM-managed list.
 
 Syncing adds new addresses, updates names, brings back addresses that return to the CSV and
 marks those gone from it `removed` (rows are kept: the ledger and the suppressions refer to the
-address). A suppression is never touched here, so a stale CRM export cannot undo an unsubscribe.
+address). It never undoes a reader's choice: it touches only rows the CSV put there (origin
+"csv"), never one a reader made by signing up or on the manage page; a suppression is never
+touched, so a stale CRM export cannot undo an unsubscribe; an erased address (known only by its
+keyed hash) is not imported again. An optional `topics` column sets the topics of CSV
+subscribers who have not chosen their own.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from digest.archive.schema import subscribers, suppressions
 from digest.errors import DigestError, InputError
 from digest.subscribers.addresses import BadAddress, clean_name, header_problem, normalise_email
+from digest.subscribers.erasure import Hasher, erased_hashes
+from digest.subscribers.history import entry, record
+from digest.subscribers.topics import read_topics, topics_key
 
 EMAIL_COLUMNS = ("email", "e-mail", "email address", "email_address", "emailaddress")
 NAME_COLUMNS = ("name", "full name", "full_name", "fullname")
+TOPICS_COLUMNS = ("topics",)
+SOURCE = "csv"
 
 
 @dataclass
@@ -30,6 +39,7 @@ class Listed:
     name: str
     extra: dict[str, str]
     line: int
+    topics: str | None = None  # the topics cell as written; None when there is no such column
 
 
 @dataclass
@@ -44,11 +54,15 @@ class SyncReport:
     unchanged: int = 0
     duplicates: int = 0
     suppressed: int = 0  # listed in the CSV but suppressed: they stay off the mailing
+    readers_own: int = 0  # listed, but on the list by their own choice: left as they are
+    erased: int = 0  # listed, but erased at their request: not imported again
     problems: list[InputError] = field(default_factory=list)
 
 
-def sync_subscribers(engine: Engine, folder: Path, slug: str | None = None) -> list[SyncReport]:
-    """Sync SLUG.csv, or every CSV in `folder` when no slug is given."""
+def sync_subscribers(engine: Engine, folder: Path, slug: str | None = None, *,
+                     key: Any = None) -> list[SyncReport]:
+    """Sync SLUG.csv, or every CSV in `folder` when no slug is given. `key` (the signing key,
+    or the Settings) recognises erased addresses; it is needed once any address was erased."""
     if slug is not None:
         path = folder / f"{slug}.csv"
         if not path.is_file():
@@ -65,10 +79,12 @@ def sync_subscribers(engine: Engine, folder: Path, slug: str | None = None) -> l
                 hint="Add one SLUG.csv per newsletter (columns email,name,...), "
                 "or set DIGEST_SUBSCRIBERS_DIR.",
             )
-    return [sync_list(engine, path, path.stem) for path in paths]
+    offers = _Offers(folder)
+    return [sync_list(engine, path, path.stem, key=key, offers=offers) for path in paths]
 
 
-def sync_list(engine: Engine, path: Path, slug: str) -> SyncReport:
+def sync_list(engine: Engine, path: Path, slug: str, *, key: Any = None,
+              offers: _Offers | None = None) -> SyncReport:
     report = SyncReport(newsletter=slug, path=path)
     listed: dict[str, Listed] = {}
     for item in read_list(path, report):
@@ -76,8 +92,10 @@ def sync_list(engine: Engine, path: Path, slug: str) -> SyncReport:
             report.duplicates += 1  # the first row wins; the later ones say nothing new
             continue
         listed[item.email] = item
+    topics = _topics(listed, report, path, slug, offers or _Offers(path.parent))
     now = datetime.now(UTC)
     with engine.begin() as conn:
+        _leave_out_erased(conn, key, listed, report)
         known = {
             row.email: row
             for row in conn.execute(
@@ -87,6 +105,9 @@ def sync_list(engine: Engine, path: Path, slug: str) -> SyncReport:
                     subscribers.c.name,
                     subscribers.c.extra,
                     subscribers.c.status,
+                    subscribers.c.origin,
+                    subscribers.c.topics,
+                    subscribers.c.topics_by,
                 ).where(subscribers.c.newsletter == slug)
             )
         }
@@ -97,10 +118,13 @@ def sync_list(engine: Engine, path: Path, slug: str) -> SyncReport:
         )
         inserts: list[dict[str, Any]] = []
         changes: list[dict[str, Any]] = []
+        changed_topics: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
         for email, item in listed.items():
             report.suppressed += email in blocked
             row = known.get(email)
             extra = item.extra or None
+            chosen = topics.get(email, _KEEP)
             if row is None:
                 inserts.append(
                     {
@@ -111,19 +135,41 @@ def sync_list(engine: Engine, path: Path, slug: str) -> SyncReport:
                         "status": "active",
                         "created_at": now,
                         "updated_at": now,
+                        "origin": SOURCE,
+                        "topics": None if chosen is _KEEP else chosen,
+                        "topics_by": SOURCE if chosen not in (_KEEP, None) else None,
                     }
                 )
-            elif (row.name or "", row.extra or None, row.status) != (item.name, extra, "active"):
+                history.append(entry(email, "subscribed", SOURCE, newsletter=slug, at=now,
+                                     detail=f"listed in {path.name}"))
+                continue
+            if row.origin != SOURCE:
+                report.readers_own += 1  # their own choice: the CRM's list does not manage it
+                continue
+            if chosen is not _KEEP and row.topics_by != "reader" and row.topics != chosen:
+                changed_topics.append({"_id": row.id, "topics": chosen,
+                                       "topics_by": SOURCE if chosen else None})
+                history.append(entry(email, "topics", SOURCE, newsletter=slug, at=now,
+                                     detail=chosen or "the whole edition"))
+            if (row.name or "", row.extra or None, row.status) != (item.name, extra, "active"):
                 changes.append(
                     {"_id": row.id, "name": item.name, "extra": extra, "status": "active"}
                 )
+                history.append(entry(email, "listed again" if row.status != "active"
+                                     else "updated", SOURCE, newsletter=slug, at=now,
+                                     detail=f"in {path.name}"))
             else:
                 report.unchanged += 1
         gone = [
             {"_id": row.id, "name": row.name, "extra": row.extra, "status": "removed"}
             for email, row in known.items()
-            if email not in listed and row.status != "removed"
+            if email not in listed and row.status != "removed" and row.origin == SOURCE
         ]
+        history.extend(entry(row.email, "removed", SOURCE, newsletter=slug, at=now,
+                             detail=f"no longer in {path.name}")
+                       for row in known.values()
+                       if row.email not in listed and row.status != "removed"
+                       and row.origin == SOURCE)
         if inserts:
             conn.execute(subscribers.insert(), inserts)
         if changes or gone:
@@ -138,8 +184,75 @@ def sync_list(engine: Engine, path: Path, slug: str) -> SyncReport:
                 )
             )
             conn.execute(statement, changes + gone)
+        if changed_topics:
+            conn.execute(update(subscribers).where(subscribers.c.id == bindparam("_id"))
+                         .values(topics=bindparam("topics"), topics_by=bindparam("topics_by"),
+                                 updated_at=now), changed_topics)
+        record(conn, history)
     report.added, report.updated, report.removed = len(inserts), len(changes), len(gone)
     return report
+
+
+_KEEP: Any = object()  # no topics column, or an unusable cell: leave the stored topics alone
+
+
+class _Offers:
+    """The topics each newsletter offers, read from newsletters.toml when a CSV needs them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._loaded: dict[str, tuple[tuple[str, ...], dict[str, str]]] | None = None
+
+    def get(self, slug: str) -> tuple[tuple[str, ...], dict[str, str]]:
+        if self._loaded is None:
+            from digest.newsletters import load_newsletters
+            from digest.taxonomy import load_taxonomy
+
+            taxonomy = load_taxonomy(self.folder / "taxonomy.toml")
+            found = load_newsletters(self.folder / "newsletters.toml", taxonomy)
+            names = {slug: tag.name for slug, tag in taxonomy.tags.items()}
+            self._loaded = {s: (n.topics, names) for s, n in found.items()}
+        return self._loaded.get(slug, ((), {}))
+
+
+def _topics(listed: dict[str, Listed], report: SyncReport, path: Path, slug: str,
+            offers: _Offers) -> dict[str, Any]:
+    """email -> topics key (None: the whole edition) for the rows whose cell can be used."""
+    with_cell = [item for item in listed.values() if item.topics is not None]
+    if not with_cell:
+        return {}
+    offered, names = offers.get(slug)
+    if not offered:
+        report.problems.append(InputError(
+            str(path), f"a topics column, but newsletter {slug!r} offers no topics", line=1,
+            hint="Add topics = [...] to its table in newsletters.toml, or drop the column."))
+        return {}
+    found: dict[str, Any] = {}
+    for item in with_cell:
+        known, unknown = read_topics(item.topics or "", offered, names)
+        if unknown:
+            report.problems.append(InputError(
+                str(path), f"unknown topic {', '.join(map(repr, unknown))} (the row is synced; "
+                "its topics are left as they were)", line=item.line,
+                hint=f"{slug} offers: {', '.join(offered)}."))
+            continue
+        found[item.email] = topics_key(known)
+    return found
+
+
+def _leave_out_erased(conn: Connection, key: Any, listed: dict[str, Listed],
+                      report: SyncReport) -> None:
+    hashes = erased_hashes(conn)
+    if not hashes:
+        return
+    if key is None:
+        raise DigestError("some addresses were erased at their owners' request, and this sync "
+                          "was given no key to recognise them by",
+                          hint="Pass the Settings (or the signing key) as key=.")
+    hasher = Hasher(key)
+    for email in [e for e in listed if hasher(e) in hashes]:
+        del listed[email]
+        report.erased += 1
 
 
 def read_list(path: Path, report: SyncReport) -> Iterator[Listed]:
@@ -167,6 +280,7 @@ def read_list(path: Path, report: SyncReport) -> Iterator[Listed]:
                     hint="Name the column of addresses 'email' (and the names 'name').",
                 )
             name_at = _find(columns, NAME_COLUMNS)
+            topics_at = _find(columns, TOPICS_COLUMNS)
             ended = reader.line_num
             for fields in reader:
                 line, ended = ended + 1, reader.line_num
@@ -198,9 +312,13 @@ def read_list(path: Path, report: SyncReport) -> Iterator[Listed]:
                 extra = {
                     header[i].strip(): value.strip()
                     for i, value in enumerate(fields)
-                    if i not in (email_at, name_at) and value.strip() and header[i].strip()
+                    if i not in (email_at, name_at, topics_at) and value.strip()
+                    and header[i].strip()
                 }
-                yield Listed(email=email, name=name, extra=extra, line=line)
+                topics = None
+                if topics_at is not None:
+                    topics = fields[topics_at] if topics_at < len(fields) else ""
+                yield Listed(email=email, name=name, extra=extra, line=line, topics=topics)
         except UnicodeDecodeError as exc:
             raise InputError(
                 str(path),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, or_, select
 
 from digest.archive.schema import subscribers, suppressions
 from digest.subscribers.suppressions import EVERY
@@ -41,13 +42,21 @@ def blocked(newsletter: str) -> ColumnElement[bool]:
     )
 
 
-def receiving(newsletter: str) -> ColumnElement[bool]:
-    """SQL: the subscriber row is on `newsletter`'s list, active and not suppressed."""
+def receiving(newsletter: str, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL: the subscriber row is on `newsletter`'s list, active, not paused (at `now`) and
+    not suppressed."""
     return and_(
         subscribers.c.newsletter == newsletter,
         subscribers.c.status == "active",
+        not_paused(now),
         ~blocked(newsletter),
     )
+
+
+def not_paused(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL: the subscriber row is not paused at `now` (a reader's "pause until")."""
+    return or_(subscribers.c.paused_until.is_(None),
+               subscribers.c.paused_until <= (now or datetime.now(UTC)))
 
 
 @dataclass
@@ -97,10 +106,11 @@ class Counts:
     active: int = 0  # on the list (CSV) now
     suppressed: int = 0  # of those, kept off by a suppression
     removed: int = 0  # no longer in the CSV
+    paused: int = 0  # of the others, paused by the reader for now
 
     @property
     def receiving(self) -> int:
-        return self.active - self.suppressed
+        return self.active - self.suppressed - self.paused
 
 
 def count_subscribers(engine: Engine, newsletter: str | None = None) -> list[Counts]:
@@ -121,6 +131,7 @@ def count_subscribers(engine: Engine, newsletter: str | None = None) -> list[Cou
                 counts.removed += n
         for slug, counts in found.items():
             counts.suppressed = suppressed_count(conn, slug)
+            counts.paused = paused_count(conn, slug)
     if newsletter and newsletter not in found:
         found[newsletter] = Counts(newsletter)
     return [found[slug] for slug in sorted(found)]
@@ -132,5 +143,16 @@ def suppressed_count(conn: Connection, newsletter: str) -> int:
         subscribers.c.newsletter == newsletter,
         subscribers.c.status == "active",
         blocked(newsletter),
+    )
+    return int(conn.scalar(query) or 0)
+
+
+def paused_count(conn: Connection, newsletter: str) -> int:
+    """Active, unsuppressed subscribers of `newsletter` who paused their mail for now."""
+    query = select(func.count()).where(
+        subscribers.c.newsletter == newsletter,
+        subscribers.c.status == "active",
+        ~not_paused(),
+        ~blocked(newsletter),
     )
     return int(conn.scalar(query) or 0)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
 
 from digest.archive.schema import suppressions
 from digest.archive.upsert import insert_ignore
 from digest.subscribers.addresses import lenient_email
+from digest.subscribers.history import entry, record
 
 EVERY = "*"
 """The newsletter name of a suppression that covers every list."""
@@ -43,8 +45,16 @@ def add_suppressions(conn: Connection, wanted: Iterable[tuple[str, str, str]], s
         row = {"newsletter": newsletter, "email": email, "reason": reason, "source": source,
                "created_at": now}
         # ON CONFLICT DO NOTHING: two webhook deliveries of the same event may race.
-        added += insert_ignore(conn, suppressions, row)
+        if insert_ignore(conn, suppressions, row):
+            added += 1
+            _recorded(conn, row)
     return added
+
+
+def _recorded(conn: Connection, row: dict[str, Any]) -> None:
+    record(conn, [entry(row["email"], "unsubscribed" if row["reason"] == "unsubscribed"
+                        else "suppressed", row["source"], newsletter=row["newsletter"],
+                        detail=row["reason"], at=row["created_at"])])
 
 
 def unsubscribe(
@@ -64,7 +74,7 @@ class Resubscribed:
     )  # (newsletter, reason) still blocking
 
 
-def resubscribe(engine: Engine, email: str, newsletter: str) -> Resubscribed:
+def resubscribe(engine: Engine, email: str, newsletter: str, source: str = "cli") -> Resubscribed:
     """Lift the suppression of `email` for `newsletter` (on purpose: nothing else lifts one).
 
     A suppression for every newsletter ("*", e.g. a bounce) is only lifted when "*" is named;
@@ -77,6 +87,8 @@ def resubscribe(engine: Engine, email: str, newsletter: str) -> Resubscribed:
         result.lifted = conn.scalar(select(suppressions.c.reason).where(key))
         if result.lifted is not None:
             conn.execute(delete(suppressions).where(key))
+            record(conn, [entry(address, "resubscribed", source, newsletter=newsletter,
+                                detail=f"lifted: {result.lifted}")])
         others = conn.execute(
             select(suppressions.c.newsletter, suppressions.c.reason).where(
                 suppressions.c.email == address,
@@ -85,6 +97,32 @@ def resubscribe(engine: Engine, email: str, newsletter: str) -> Resubscribed:
         )
         result.still = [(row.newsletter, row.reason) for row in others]
     return result
+
+
+def lift_for(conn: Connection, email: str, newsletter: str, others: Iterable[str],
+             source: str) -> list[str]:
+    """A reader asked for `newsletter` again, through a proven address (a confirmed sign-up, the
+    manage page): lift its suppression, and narrow one for every newsletter ("*") to the
+    `others`, so only the newsletter asked for comes back. Returns the reasons lifted."""
+    s = suppressions.c
+    rows = conn.execute(select(s.id, s.newsletter, s.reason, s.source, s.created_at).where(
+        s.email == email, s.newsletter.in_([newsletter, EVERY]))).all()
+    if not rows:
+        return []
+    conn.execute(delete(suppressions).where(s.id.in_([r.id for r in rows])))
+    for row in rows:
+        if row.newsletter != EVERY:
+            continue
+        have = set(conn.scalars(select(s.newsletter).where(s.email == email)))
+        narrowed = [{"newsletter": other, "email": email, "reason": row.reason,
+                     "source": row.source, "created_at": row.created_at}
+                    for other in sorted(set(others) - {newsletter, EVERY} - have)]
+        if narrowed:
+            conn.execute(suppressions.insert(), narrowed)
+    reasons = [r.reason for r in rows]
+    record(conn, [entry(email, "resubscribed", source, newsletter=newsletter,
+                        detail="lifted: " + ", ".join(sorted(set(reasons))))])
+    return reasons
 
 
 @dataclass

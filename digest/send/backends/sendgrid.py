@@ -23,13 +23,14 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from digest.errors import DigestError
-from digest.placeholders import EMAIL, HTML_TWINS, NAME, UNSUBSCRIBE_URL, fill, inert
+from digest.placeholders import EMAIL, HTML_TWINS, MANAGE_URL, NAME, UNSUBSCRIBE_URL, fill, inert
 from digest.send.backends.base import Delivered, InDoubt, Rejected, Retry, Stop, register
 from digest.send.message import DEFAULT_NAME, ONE_CLICK, EditionMail, Recipient, header_value
 from digest.settings import Settings
 
 # Placeholders of the HTML part, filled with escaped values.
-HTML_NAME, HTML_EMAIL, HTML_UNSUBSCRIBE = (HTML_TWINS[p] for p in (NAME, EMAIL, UNSUBSCRIBE_URL))
+HTML_NAME, HTML_EMAIL, HTML_UNSUBSCRIBE, HTML_MANAGE = (
+    HTML_TWINS[p] for p in (NAME, EMAIL, UNSUBSCRIBE_URL, MANAGE_URL))
 _SPECIAL = re.compile(r"[&<>\"']")
 MAX_WAIT = 600.0  # never trust a rate-limit reset further away than this
 
@@ -68,6 +69,7 @@ class SendGridBackend:
         twins = {NAME: HTML_NAME, EMAIL: HTML_EMAIL}
         if self.escape_url:
             twins[UNSUBSCRIBE_URL] = HTML_UNSUBSCRIBE
+            twins[MANAGE_URL] = HTML_MANAGE
         page = fill(mail.built.html, twins)
         reply_name, reply_email = parseaddr(mail.reply_to)
         body: dict[str, Any] = {
@@ -103,15 +105,18 @@ class SendGridBackend:
         to = {"email": header_value("To", who.email)}
         if who.name:
             to["name"] = who.name
+        manage = self.mail.manage_url(who.email)
         substitutions = {
             NAME: inert(name),
             EMAIL: inert(who.email),
             UNSUBSCRIBE_URL: url,
+            MANAGE_URL: manage,
             HTML_NAME: inert(_escape(name)),
             HTML_EMAIL: inert(_escape(who.email)),
         }
         if self.escape_url:
             substitutions[HTML_UNSUBSCRIBE] = html.escape(url)
+            substitutions[HTML_MANAGE] = html.escape(manage)
         return {
             "to": [to],
             "substitutions": substitutions,

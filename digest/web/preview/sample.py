@@ -1,10 +1,10 @@
 """A sample subscriber for the preview: personal placeholders filled, headers as they will be sent.
 
-The sender fills %%name%%, %%email%% and %%unsubscribe_url%% per recipient in one pass
-(HTML-escaped in the HTML part; digest/placeholders.py). The preview goes through the sender's own
-`EditionMail` with the first person on the newsletter's list (or a made-up reader when the list
-is empty), so the editor sees exactly what a subscriber's copy will say, signed unsubscribe link
-included, and no second implementation can drift from the first.
+The sender fills %%name%%, %%email%%, %%unsubscribe_url%% and %%manage_url%% per recipient in
+one pass (HTML-escaped in the HTML part; digest/placeholders.py). The preview goes through the
+sender's own `EditionMail` with the first person on the newsletter's list (or a made-up reader
+when the list is empty), so the editor sees exactly what a subscriber's copy will say, signed
+links included, and no second implementation can drift from the first.
 """
 
 from __future__ import annotations

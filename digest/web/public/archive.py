@@ -70,9 +70,11 @@ def archive(engine: Engine, path_of: Paths,
     return found
 
 
-def web_version(engine: Engine, edition: str, slug: str, unsubscribe_help_url: str) -> str | None:
-    """The frozen email's HTML with the personal placeholders made neutral; None unless the
-    newsletter of that edition was sent."""
+def web_version(engine: Engine, edition: str, slug: str, unsubscribe_help_url: str,
+                manage_request_url: str = "/manage") -> str | None:
+    """The frozen email's HTML with the personal placeholders made neutral (the manage link
+    goes to the page where a reader asks for their own); None unless the newsletter of that
+    edition was sent."""
     if not (is_edition_id(edition) and is_slug(slug)):
         return None
     html = frozen_html(engine, edition, slug)
@@ -82,6 +84,7 @@ def web_version(engine: Engine, edition: str, slug: str, unsubscribe_help_url: s
         placeholders.NAME: NEUTRAL_NAME,
         placeholders.EMAIL: NEUTRAL_EMAIL,
         placeholders.UNSUBSCRIBE_URL: unsubscribe_help_url,
+        placeholders.MANAGE_URL: manage_request_url,
     }
     return placeholders.fill(html, neutral, escape=True)
 

@@ -66,7 +66,9 @@ def archive_routes(settings: Settings, engine: Engine) -> list[Route]:
     async def email(request: Request) -> Response:
         edition, slug = request.path_params["edition"], request.path_params["slug"]
         help_path = request.url_for("unsubscribe_help").path
-        html = await run_in_threadpool(web_version, engine, edition, slug, help_path)
+        manage_path = request.url_for("manage_request").path
+        html = await run_in_threadpool(web_version, engine, edition, slug, help_path,
+                                       manage_path)
         if html is None:
             return not_found(request)
         return HTMLResponse(html, headers=WEB_VERSION_HEADERS)

@@ -1,5 +1,5 @@
-"""The public site's routes, what `digest serve` exposes: unsubscribe, the provider's event
-webhook, the archive of past editions and a health check for the proxy."""
+"""The public site's routes, what `digest serve` exposes: unsubscribe, sign-up and the manage
+page, the provider's event webhook, the archive of past editions and a health check."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from digest.settings import Settings
 from digest.web.public.archive_routes import archive_routes
 from digest.web.public.db_calls import Writer
 from digest.web.public.pages import render_page
+from digest.web.public.readers import reader_routes
 from digest.web.public.unsubscribe import unsubscribe_routes
 from digest.web.public.webhooks import webhook_routes
 
@@ -46,6 +47,7 @@ def public_routes(settings: Settings, *, announce: bool = True) -> list[BaseRout
 
     return [
         *unsubscribe_routes(settings, writer),
+        *reader_routes(settings, writer),
         *webhook_routes(settings, writer, announce=announce),
         *archive_routes(settings, engine),
         Route("/unsubscribe", unsubscribe_help, methods=["GET"], name="unsubscribe_help"),

@@ -23,6 +23,7 @@ def serve(
     from digest.web.public.app import create_app
 
     app = create_app(settings)  # a bad setting fails before binding
+    _purge_pending(settings)
     sock = bind(host, port)
     if ready is not None:
         ready()
@@ -39,3 +40,16 @@ def serve(
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def _purge_pending(settings: Settings) -> None:
+    """Sign-ups never confirmed go at start-up (and at every `digest subscribers sync`)."""
+    import logging
+
+    from digest.archive import connect
+    from digest.subscribers.signup import purge_pending
+
+    purged = purge_pending(connect(settings.database), settings.pending_days)
+    if purged:
+        logging.getLogger("digest.web").info(
+            "deleted %d sign-up(s) never confirmed in %d days", purged, settings.pending_days)

@@ -73,7 +73,7 @@ def unsubscribe_routes(settings: Settings, writer: Writer) -> list[Route]:
         if found is None:
             return invalid_link()
         email, newsletter = found
-        result = await writer.run(resubscribe, email, newsletter)
+        result = await writer.run(resubscribe, email, newsletter, "unsubscribe-page")
         # A suppression of every newsletter (a bounce, a complaint) is not the reader's to lift.
         return page(request, "resubscribed", email, newsletter, still_blocked=bool(result.still))
 
