@@ -132,3 +132,40 @@ def test_cli_unknown_slug_and_unknown_tag_exit_non_zero(build_settings, archive,
     assert result.exit_code == 1
     assert "newsletter 'tech-brief': unknown tag 'opinions' in exclude_tags" in result.output
     assert "Traceback" not in result.output
+
+
+def test_topics_are_a_subset_of_the_newsletters_tags(subscribers_copy):
+    text = (FIXTURES / "newsletters.toml").read_text()
+    ok = subscribers_copy("newsletters.toml", text.replace(
+        'tags = ["antitrust", "trade"]', 'tags = ["antitrust", "trade"]\ntopics = ["trade", '
+        '"antitrust"]').replace('tags = ["*"]', 'tags = ["*"]\ntopics = ["privacy", "trade"]'))
+    loaded = load_newsletters(ok / "newsletters.toml", load_taxonomy(ok / "taxonomy.toml"))
+    assert loaded["markets"].topics == ("trade", "antitrust")
+    assert loaded["everything"].topics == ("privacy", "trade")  # any tag, for a "*" newsletter
+    assert loaded["tech-brief"].topics == ()
+
+
+@pytest.mark.parametrize(("topics", "says"), [
+    ('["trade", "ai-policy"]', "newsletter 'markets': topic 'ai-policy' is not one of its tags "
+                               "(antitrust, trade); topics must be a subset of tags"),
+    ('["*"]', "newsletter 'markets': topics cannot be \"*\""),
+    ('"trade"', "newsletter 'markets': topics: "),
+])
+def test_a_bad_topic_names_file_newsletter_and_line(subscribers_copy, topics, says):
+    text = (FIXTURES / "newsletters.toml").read_text().replace(
+        'tags = ["antitrust", "trade"]', f'tags = ["antitrust", "trade"]\ntopics = {topics}')
+    folder = subscribers_copy("newsletters.toml", text)
+    with pytest.raises(DigestError) as caught:
+        load_newsletters(folder / "newsletters.toml", load_taxonomy(folder / "taxonomy.toml"))
+    assert f"{folder / 'newsletters.toml'}:" in str(caught.value)
+    assert says in str(caught.value)
+    assert "Fix newsletters.toml" in str(caught.value)
+
+
+def test_an_unknown_topic_of_a_star_newsletter_is_an_unknown_tag(subscribers_copy):
+    text = (FIXTURES / "newsletters.toml").read_text().replace(
+        'tags = ["*"]', 'tags = ["*"]\ntopics = ["privacy", "tarde"]')
+    folder = subscribers_copy("newsletters.toml", text)
+    with pytest.raises(DigestError, match=r"newsletter 'everything': unknown tag 'tarde' in "
+                                          r"topics \(did you mean 'trade'\?\)"):
+        load_newsletters(folder / "newsletters.toml", load_taxonomy(folder / "taxonomy.toml"))

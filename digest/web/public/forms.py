@@ -47,13 +47,15 @@ class Form:
 async def read_form(request: Request, limit: int) -> Form:
     """The posted fields, or Refused with a 413/415/400 page."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != FORM_TYPE:
+    if kind not in (FORM_TYPE, ""):
         raise Refused(problem(415, "This address takes web forms only."))
     try:
         body = await read_limited(request, limit)
     except BodyTooLarge:
         raise Refused(problem(413, "That was far more than this form sends.",
                               headers={"Connection": "close"})) from None
+    if body and not kind:  # an empty form may come without a type; anything else must say
+        raise Refused(problem(415, "This address takes web forms only."))
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True,
                           max_num_fields=MAX_VALUES, strict_parsing=False)

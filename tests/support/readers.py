@@ -1,0 +1,78 @@
+"""A publisher whose newsletters offer topics, and the mail readers get from the public site."""
+
+from __future__ import annotations
+
+import quopri
+import re
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+NEWSLETTERS_TOML = """
+[newsletters.roundup]
+title = "Regulatory Roundup"
+description = "Everything our reporters filed this week."
+tags = ["antitrust", "trade", "ai-policy", "sanctions"]
+topics = ["antitrust", "trade", "ai-policy", "sanctions"]
+max_articles = 12
+sections = "tag"
+
+[newsletters.competition]
+title = "Competition Brief"
+tags = ["antitrust"]
+"""
+
+TAXONOMY_TOML = """
+[tags.antitrust]
+name = "Antitrust"
+keywords = ["antitrust", "cartel"]
+
+[tags.trade]
+name = "Trade"
+keywords = ["tariff", "tariffs"]
+
+[tags.ai-policy]
+name = "AI policy"
+keywords = ["artificial intelligence"]
+
+[tags.sanctions]
+name = "Sanctions"
+keywords = ["sanctions"]
+"""
+
+
+def write_publisher(folder: Path) -> Path:
+    """newsletters.toml and taxonomy.toml in `folder` (created); returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "newsletters.toml").write_text(NEWSLETTERS_TOML)
+    (folder / "taxonomy.toml").write_text(TAXONOMY_TOML)
+    return folder
+
+
+def outbox(data_dir: Path) -> list[Path]:
+    """The messages the public site wrote (confirmations, manage links), oldest first."""
+    return sorted((data_dir / "outbox").glob("*.eml"))
+
+
+def read_eml(path: Path) -> EmailMessage:
+    return BytesParser(policy=policy.default).parse(path.open("rb"))  # type: ignore[return-value]
+
+
+def body_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return part.get_content()
+
+
+def link_in(path_or_text: Path | str, kind: str) -> str:
+    """The path of the first /confirm/... or /manage/... link in a message's text part."""
+    text = (body_text(read_eml(path_or_text)) if isinstance(path_or_text, Path)
+            else path_or_text)
+    found = re.search(rf"https?://[^/\s]+(/{kind}/[A-Za-z0-9_.-]+)", text)
+    assert found, f"no /{kind}/ link in:\n{text}"
+    return found.group(1)
+
+
+def decoded(raw: bytes) -> str:
+    return quopri.decodestring(raw).decode("utf-8", "replace")
