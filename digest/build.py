@@ -3,8 +3,10 @@
     result = build_editions(settings, week="2026-W47")
 
 writes OUT/EDITION/SLUG/{email.html,email.txt,email.mjml,manifest.json} and OUT/EDITION/
-index.json. Everything is rendered in memory first and the folder is swapped in whole, so a
-failure never leaves a half-written edition. Same archive, settings and templates: same bytes.
+index.json; a newsletter that offers topics also gets one variant per set of topics its readers
+hold (digest/variants.py), under OUT/EDITION/SLUG/variants/. Everything is rendered in memory
+first and the folder is swapped in whole, so a failure never leaves a half-written edition.
+Same archive, subscribers, settings and templates: same bytes.
 
 Only drafts are built: a newsletter already sent (or being sent) is frozen, and the build
 refuses it; `correction=True` builds sent newsletters again as a new edition, a revision
@@ -44,6 +46,7 @@ from digest.editions.ids import base_of, revision_id, revision_of
 from digest.editions.layout import newsletter_folder
 from digest.editions.lifecycle import check_buildable, correction_id, writing
 from digest.editions.manifest import dumps, manifest_data
+from digest.editions.variants import Variant
 from digest.editions.write import write_edition
 from digest.errors import DigestError
 from digest.models import Article
@@ -60,9 +63,11 @@ from digest.render import (
 from digest.render.context import article_url
 from digest.render.templates import template_env
 from digest.settings import Settings
+from digest.subscribers.lists import topic_groups
 from digest.summarise import Summary, get_summariser, split_sentences, standfirst_summary, summarise
 from digest.summarise.model import Usage
-from digest.taxonomy import load_taxonomy
+from digest.taxonomy import Taxonomy, load_taxonomy
+from digest.variants import Cut, cut_to_topics
 
 # Articles this close outside the window are reported as "outside the window" when they match.
 NEIGHBOUR_DAYS = 3
@@ -81,6 +86,8 @@ class NewsletterResult:
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None
     checks: dict[str, int] = field(default_factory=dict)  # findings by severity (digest.checks)
+    variants: list[Variant] = field(default_factory=list)  # cut to readers' topics
+    variant_lines: list[str] = field(default_factory=list)  # what happened to each, in words
 
 
 @dataclass
@@ -154,17 +161,19 @@ def build_editions(
     duplicates = DuplicateIndex(in_window)
     tag_cache = TagCache(taxonomy)
     pinnable = {**extra, **{a.id: a for a in neighbours}}
-    selections = [
-        select(n, window, in_window, taxonomy, duplicates=duplicates,
-               overrides=plan.for_newsletter(n.slug), neighbours=neighbours, extra=pinnable,
-               tag_cache=tag_cache)
-        for n in chosen
-    ]
+
+    def select_for(newsletter: Newsletter, overrides: Overrides) -> Selection:
+        return select(newsletter, window, in_window, taxonomy, duplicates=duplicates,
+                      overrides=overrides, neighbours=neighbours, extra=pinnable,
+                      tag_cache=tag_cache)
+
+    selections = [select_for(n, plan.for_newsletter(n.slug)) for n in chosen]
     timings.add("curate", started)
 
     env = template_env(str(settings.templates_dir) if settings.templates_dir else None)
     results: list[NewsletterResult] = []
     outputs: dict[str, dict[str, bytes]] = {}
+    correction = revision_of(edition_id) > 1
     with _Summaries(settings, timings, engine, refresh_summaries) as summaries:
         summaries.prefetch(
             (p.article, s.newsletter.summary_words or settings.summary_words)
@@ -179,12 +188,39 @@ def build_editions(
             view_url = f"{settings.base_url.rstrip('/')}/archive/{edition_id}/{newsletter.slug}"
             overrides = plan.for_newsletter(newsletter.slug)
             fitted, warnings = _render(selection, overrides, view_url, settings, env, summaries,
-                                       timings, correction=revision_of(edition_id) > 1)
+                                       timings, correction=correction)
+            cut = None
+            if newsletter.topics:
+
+                def render_for(cut_selection: Selection, cut_overrides: Overrides, key: str,
+                               topics: list[str], url: str = view_url) -> tuple[
+                                   dict[str, bytes], int, int, list[str]]:
+                    own_url = f"{url}/{key}"  # the variant's own web version
+                    cut_fitted, cut_warnings = _render(
+                        cut_selection, cut_overrides, own_url, settings, env, summaries,
+                        timings, correction=correction, topics=topics)
+                    files, _ = _files(cut_fitted, cut_selection, cut_warnings, own_url,
+                                      settings, record, timings)
+                    return (files, len(cut_fitted.entries), cut_fitted.email.html_bytes,
+                            cut_warnings)
+
+                started = timings.mark()
+                cut = cut_to_topics(newsletter, selection, overrides,
+                                    topic_groups(engine, newsletter.slug), _names(taxonomy),
+                                    quiet=settings.variant_quiet, select_for=select_for,
+                                    render_for=render_for,
+                                    tags_of=lambda i: _tags_of(i, in_window, pinnable,
+                                                               tag_cache))
+                timings.add("variants", started)
             files, checks = _files(fitted, selection, warnings, view_url, settings, record,
-                                   timings)
+                                   timings, cut, taxonomy)
             outputs[newsletter.slug] = files
-            results.append(_result(newsletter, fitted, warnings,
-                                   "built" if selection.picks else "quiet", checks))
+            result = _result(newsletter, fitted, warnings,
+                             "built" if selection.picks else "quiet", checks)
+            if cut is not None:
+                files.update(cut.files)
+                result.variants, result.variant_lines = cut.variants, cut.summary()
+            results.append(result)
 
     started = timings.mark()
     root = Path(out_dir or settings.out_dir)
@@ -228,10 +264,10 @@ def _hash(files: dict[str, bytes]) -> str:
 
 
 def _render(selection: Selection, overrides: Overrides, view_url: str, settings: Settings,
-            env: Environment, summaries: _Summaries, timings: Timings, *, correction: bool
-            ) -> tuple[Fitted, list[str]]:
-    """One newsletter's email, summarised and fitted to the size budget. A correction's
-    subject says so, unless the editor wrote one."""
+            env: Environment, summaries: _Summaries, timings: Timings, *, correction: bool,
+            topics: Sequence[str] = ()) -> tuple[Fitted, list[str]]:
+    """One newsletter's email (cut to `topics`, their names, when given), summarised and
+    fitted to the size budget. A correction's subject says so, unless the editor wrote one."""
     newsletter = selection.newsletter
     subject = overrides.subject or (
         CORRECTION_PREFIX + newsletter.subject if correction else newsletter.subject)
@@ -244,7 +280,7 @@ def _render(selection: Selection, overrides: Overrides, view_url: str, settings:
         context = email_context(selection=selection, entries=shown, more=more,
                                 settings=settings, subject=subject,
                                 preheader=overrides.preheader, view_url=view_url,
-                                quiet=not selection.picks)
+                                quiet=not selection.picks, topics=list(topics))
         return render_email(env, context, fonts=settings.email_fonts, timings=timings)
 
     fitted = fit_to_budget(
@@ -351,13 +387,21 @@ def _named_articles(engine: Engine, plan: EditionPlan, loaded: set[str]) -> dict
 
 
 def _files(fitted: Fitted, selection: Selection, warnings: list[str], view_url: str,
-           settings: Settings, record: dict[str, Any],
-           timings: Timings) -> tuple[dict[str, bytes], dict[str, int]]:
-    """The newsletter's four files, its static checks' findings recorded in the manifest."""
+           settings: Settings, record: dict[str, Any], timings: Timings,
+           cut: Cut | None = None,
+           taxonomy: Taxonomy | None = None) -> tuple[dict[str, bytes], dict[str, int]]:
+    """The newsletter's four files (or a variant's), its static checks' findings recorded in
+    the manifest; the full edition of a newsletter with topics lists its variants too."""
     started = timings.mark()
     email = fitted.email
+    extra = None
+    if cut is not None and taxonomy is not None:
+        extra = {"topics": [{"slug": t, "name": taxonomy.name_of(t)}
+                            for t in selection.newsletter.topics],
+                 "readers": cut.readers_full,
+                 "variants": [v.to_dict() for v in cut.variants]}
     data = manifest_data(selection, fitted, warnings, view_url,
-                         lambda p: article_url(p, settings), edition=record)
+                         lambda p: article_url(p, settings), edition=record, extra=extra)
     edition, slug = record["id"], selection.newsletter.slug
     folder = newsletter_folder(Path(settings.out_dir), edition, slug)
     built = BuiltEdition(edition, slug, folder, email.html, email.text, data)
@@ -373,6 +417,17 @@ def _files(fitted: Fitted, selection: Selection, warnings: list[str], view_url: 
     }
     timings.add("write", started)
     return files, report.counts()
+
+
+def _names(taxonomy: Taxonomy) -> dict[str, str]:
+    return {slug: tag.name for slug, tag in taxonomy.tags.items()}
+
+
+def _tags_of(article_id: str, in_window: Sequence[Article], extra: dict[str, Article],
+             cache: TagCache) -> frozenset[str]:
+    """The tag slugs of a pinned article (a pin stays in a variant only when on its topics)."""
+    article = extra.get(article_id) or next((a for a in in_window if a.id == article_id), None)
+    return cache.get(article).slugs if article is not None else frozenset()
 
 
 def _result(newsletter: Newsletter, fitted: Fitted, warnings: list[str],

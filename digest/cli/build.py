@@ -130,6 +130,14 @@ def show_result(result: BuildResult, settings: Settings, out: Console) -> None:
     if any(item.checks.get("error") for item in result.newsletters):
         out.print(f"[bold red]Checks found errors:[/] see them with [bold]digest check "
                   f"{result.edition}[/] or in the preview's Checks tab.", highlight=False)
+    for item in result.newsletters:
+        if item.variant_lines:
+            built = sum(v.status == "built" for v in item.variants)
+            out.print(f"[bold]{item.slug}[/]: {built} variant(s) cut to readers' topics",
+                      highlight=False)
+            for line in item.variant_lines:
+                style = "yellow" if "SKIPPED" in line else "default"
+                out.print(f"  [{style}]{escape(line)}[/]", highlight=False)
     if result.built:
         out.print(f"Wrote {len(result.built)} newsletter(s) to [bold]{result.edition_dir}[/] "
                   "(email.html, email.txt, email.mjml, manifest.json each).", highlight=False)

@@ -42,6 +42,10 @@ def send_command(
     force: bool = typer.Option(
         False, "--force", help="Send even though the pre-send checks found errors (the send "
         "is recorded with who forced it and when; `digest status` shows it)."),
+    variant: str = typer.Option(
+        "", "--variant", metavar="KEY", help="With --test: send the variant cut to these "
+        "topics (e.g. ai-policy+trade, as `digest build` listed it) instead of the full edition.",
+    ),
 ) -> None:
     """Send a built edition of a newsletter to its subscribers.
 
@@ -52,10 +56,13 @@ def send_command(
     from digest.send.testsend import send_test
 
     settings = load_settings()
+    if variant and not test:
+        raise fail("--variant goes with --test: a real send gives every reader the variant "
+                   "for their own topics.")
     with user_errors():
         if test:
             addresses = [a.strip() for item in test for a in item.split(",") if a.strip()]
-            sent = send_test(settings, edition, newsletter, addresses)
+            sent = send_test(settings, edition, newsletter, addresses, variant=variant)
             for address, provider_id in sent:
                 console.print(
                     f"test sent to {escape(address)} via {settings.sender} ({escape(provider_id)})"

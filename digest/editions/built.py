@@ -1,4 +1,5 @@
-"""A built edition of one newsletter, read strictly: what the sender sends."""
+"""A built edition of one newsletter (or one of its variants), read strictly: what the sender
+sends."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from digest.editions.ids import check_names
 from digest.editions.layout import HTML, MANIFEST, OUTBOX, TEXT, newsletter_folder
+from digest.editions.variants import Variant, is_variant_key, variant_folder, variants_of
 from digest.errors import DigestError
 
 
@@ -16,10 +18,11 @@ from digest.errors import DigestError
 class BuiltEdition:
     edition: str  # the edition id, e.g. "2026-W47"
     slug: str
-    folder: Path
+    folder: Path  # the newsletter's folder (a variant's files are under variants/KEY/)
     html: str  # final inlined HTML, personal placeholders still in it
     text: str  # plain-text part, placeholders still in it
     manifest: dict[str, Any]
+    variant: str = ""  # the variant's key; "" for the full edition
 
     @property
     def subject(self) -> str:
@@ -43,14 +46,26 @@ class BuiltEdition:
 
     @property
     def outbox(self) -> Path:
-        return self.folder / OUTBOX
+        return self.folder / OUTBOX  # one for the newsletter: a reader's copy, whatever variant
+
+    @property
+    def variants(self) -> list[Variant]:
+        """The variants the full edition's manifest lists."""
+        return variants_of(self.manifest)
 
 
-def load_built(out_dir: Path, edition: str, slug: str) -> BuiltEdition:
-    """Read OUT/EDITION/SLUG; a clear error saying to run `digest build` when it is not there."""
+def load_built(out_dir: Path, edition: str, slug: str, variant: str = "") -> BuiltEdition:
+    """Read OUT/EDITION/SLUG (or its variant KEY); a clear error saying to run `digest build`
+    when it is not there."""
     check_names(edition, slug)
+    if variant and not is_variant_key(variant):
+        raise DigestError(f"{variant!r} is not a variant of {slug}",
+                          hint="Variants are named by their topics, e.g. ai-policy+trade.")
     folder = newsletter_folder(out_dir, edition, slug)
     build_hint = f"Run `digest build` for {edition} first (it writes {folder})."
+    if variant and not variant_folder(folder, variant).is_dir():
+        raise DigestError(f"{slug} of {edition} has no variant {variant!r}", hint=build_hint)
+    files = variant_folder(folder, variant) if variant else folder
     if not (out_dir / edition).is_dir():
         raise DigestError(
             f"edition {edition} has not been built: no folder {out_dir / edition}",
@@ -62,7 +77,7 @@ def load_built(out_dir: Path, edition: str, slug: str) -> BuiltEdition:
         )
     parts: dict[str, str] = {}
     for name in (HTML, TEXT, MANIFEST):
-        path = folder / name
+        path = files / name
         try:
             parts[name] = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -75,8 +90,8 @@ def load_built(out_dir: Path, edition: str, slug: str) -> BuiltEdition:
         manifest = json.loads(parts[MANIFEST])
     except json.JSONDecodeError as exc:
         raise DigestError(
-            f"{folder / MANIFEST}:{exc.lineno}: not valid JSON ({exc.msg})", hint=build_hint
+            f"{files / MANIFEST}:{exc.lineno}: not valid JSON ({exc.msg})", hint=build_hint
         ) from None
     if not isinstance(manifest, dict) or not str(manifest.get("subject") or "").strip():
-        raise DigestError(f"{folder / MANIFEST} has no subject", hint=build_hint)
-    return BuiltEdition(edition, slug, folder, parts[HTML], parts[TEXT], manifest)
+        raise DigestError(f"{files / MANIFEST} has no subject", hint=build_hint)
+    return BuiltEdition(edition, slug, folder, parts[HTML], parts[TEXT], manifest, variant)

@@ -8,6 +8,9 @@
     OUT/EDITION/SLUG/manifest.json    what was picked or left out and why, sizes, warnings
     OUT/EDITION/SLUG/outbox/          what the outbox backend wrote (test sends in outbox/test/)
     OUT/EDITION/SLUG/in-doubt.csv     who is in doubt after a send, and why
+    OUT/EDITION/SLUG/variants/KEY/    a variant cut to some readers' topics (KEY: "trade+ai-policy"
+                                      sorted): its own email.html, email.txt, email.mjml and
+                                      manifest.json; the newsletter's manifest lists them all
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 
 INDEX = "index.json"
 HTML, TEXT, MJML, MANIFEST = "email.html", "email.txt", "email.mjml", "manifest.json"
-BUILD_FILES = {HTML, TEXT, MJML, MANIFEST}
+VARIANTS = "variants"
+BUILD_FILES = {HTML, TEXT, MJML, MANIFEST, VARIANTS}
 OUTBOX = "outbox"
 IN_DOUBT_CSV = "in-doubt.csv"  # written by a send: everyone in doubt, with why
 

@@ -52,9 +52,10 @@ def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url
 
 
 def manifest_data(selection: Selection, fitted: Fitted, warnings: list[str], view_url: str,
-                  url_of: Callable[[Pick], str],
-                  edition: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What manifest.json holds, before it is encoded (the build adds the checks' findings)."""
+                  url_of: Callable[[Pick], str], edition: dict[str, Any] | None = None,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What manifest.json holds, before it is encoded (the build adds the checks' findings);
+    `extra` adds the topics and variants of a newsletter that offers topics (variants.py)."""
     newsletter, email = selection.newsletter, fitted.email
     sections = {id(p): s.title for s in selection.sections([e.pick for e in fitted.entries])
                 for p in s.picks}
@@ -99,6 +100,7 @@ def manifest_data(selection: Selection, fitted: Fitted, warnings: list[str], vie
         "sizes": email.sizes(),
         "warnings": warnings,
         "view_url": view_url,
+        **(extra or {}),
     }
     return data
 

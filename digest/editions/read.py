@@ -14,17 +14,20 @@ from typing import Any
 
 from digest.editions.ids import is_edition_id, is_slug, last_day
 from digest.editions.layout import INDEX, MANIFEST
+from digest.editions.variants import Variant, is_variant_key, variant_folder, variants_of
 
 
 @dataclass
 class Newsletter:
-    """One newsletter of one edition: its manifest and where its files are."""
+    """One newsletter of one edition (or one of its variants): its manifest and where its
+    files are."""
 
     edition: str
     slug: str
     folder: Path
     manifest: dict[str, Any]
     problem: str | None = None
+    variant: str = ""  # the variant's key; "" for the full edition
 
     @property
     def title(self) -> str:
@@ -70,6 +73,30 @@ class Newsletter:
         """One of the newsletter's files as text ("" when the build did not write it)."""
         path = self.folder / name
         return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    @property
+    def variants(self) -> list[Variant]:
+        """The variants cut to readers' topics that the build listed (full edition only)."""
+        return variants_of(self.manifest)
+
+    @property
+    def readers_without_topics(self) -> int | None:
+        readers = self.manifest.get("readers")
+        return readers if isinstance(readers, int) else None
+
+    def cut(self, key: str) -> Newsletter | None:
+        """The variant `key` as a newsletter of its own, when the build rendered one."""
+        if self.variant or not is_variant_key(key):
+            return None
+        if not any(v.key == key and v.status == "built" for v in self.variants):
+            return None
+        folder = variant_folder(self.folder, key)
+        manifest = read_json(folder / MANIFEST)
+        problem = None
+        if not isinstance(manifest, dict):
+            problem = f"{folder / MANIFEST} is missing or is not valid JSON; run `digest build`."
+            manifest = {}
+        return Newsletter(self.edition, self.slug, folder, manifest, problem, key)
 
 
 @dataclass

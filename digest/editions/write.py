@@ -43,6 +43,7 @@ def write_edition(root: Path, edition: dict[str, Any], outputs: dict[str, dict[s
             folder = stage / slug
             folder.mkdir()
             for name, content in files.items():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)  # variants/KEY/...
                 (folder / name).write_bytes(content)
         entries = _carry_over(final, stage)
         entries.update({r.slug: index_entry(r) for r in results})

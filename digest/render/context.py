@@ -123,8 +123,10 @@ def email_context(
     preheader: str | None,
     view_url: str,
     quiet: bool = False,
+    topics: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Template context; renders the subject and preheader templates on the way."""
+    """Template context; renders the subject and preheader templates on the way. `topics`
+    names the reader's topics of a variant (none for the full edition)."""
     newsletter: Newsletter = selection.newsletter
     window = selection.window
     sections = []
@@ -147,7 +149,8 @@ def email_context(
     count = len(entries) + len(more)
     intro = newsletter.description or newsletter.title
     if count:
-        intro = f"{intro.rstrip('.')}. This week: {count} {'story' if count == 1 else 'stories'}."
+        stories = f"{count} {'story' if count == 1 else 'stories'}"
+        intro = f"{intro.rstrip('.')}. This week: {stories}{' on your topics' if topics else ''}."
     return {
         "lang": settings.email_lang,
         "colors": COLORS,
@@ -165,4 +168,6 @@ def email_context(
         "publisher": settings.publisher_name,
         "postal_address": settings.postal_address,
         "view_url": view_url,
+        "topics": list(topics),
+        "offers_topics": bool(newsletter.topics),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from digest.archive import connect
+from digest.editions import load_built
 from digest.editions.frozen import edition_for_sending
 from digest.errors import DigestError
 from digest.send.backends import open_backend
@@ -13,10 +14,11 @@ from digest.subscribers import BadAddress, normalise_email
 
 
 def send_test(
-    settings: Settings, edition: str, slug: str, addresses: list[str]
+    settings: Settings, edition: str, slug: str, addresses: list[str], *, variant: str = ""
 ) -> list[tuple[str, str]]:
-    """Send the edition to `addresses` with "[TEST] " before the subject. The ledger is not
-    touched and suppressions do not apply. Returns (address, provider id) pairs."""
+    """Send the edition (or its `variant` cut to some topics) to `addresses` with "[TEST] "
+    before the subject. The ledger is not touched and suppressions do not apply. Returns
+    (address, provider id) pairs."""
     if not addresses:
         raise DigestError("no test address given")
     recipients = []
@@ -26,6 +28,8 @@ def send_test(
         except BadAddress as exc:
             raise DigestError(f"test address: {exc}") from None
     built, _, _ = edition_for_sending(connect(settings.database), settings.out_dir, edition, slug)
+    if variant:
+        built = load_built(settings.out_dir, edition, slug, variant)
     mail = EditionMail(settings, built, test=True)
     backend = open_backend(settings, mail)
     size = max(1, min(settings.send_batch_size, backend.batch_limit))

@@ -156,3 +156,18 @@ def paused_count(conn: Connection, newsletter: str) -> int:
         ~blocked(newsletter),
     )
     return int(conn.scalar(query) or 0)
+
+
+def topic_groups(engine: Engine, newsletter: str) -> dict[str | None, int]:
+    """How many of `newsletter`'s readers hold each set of topics (None: no topics, the whole
+    edition), as `digest build` groups them into variants. Paused readers count: their pause
+    may end before the edition goes out."""
+    query = (
+        select(subscribers.c.topics, func.count())
+        .where(subscribers.c.newsletter == newsletter, subscribers.c.status == "active",
+               ~blocked(newsletter))
+        .group_by(subscribers.c.topics)
+    )
+    with engine.connect() as conn:
+        whole_list_joins(conn)
+        return {key or None: int(n) for key, n in conn.execute(query)}

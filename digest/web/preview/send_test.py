@@ -27,7 +27,8 @@ def parse_addresses(raw: str) -> list[str]:
 
 
 def send_test_message(
-    settings: Settings, edition: str, slug: str, addresses: list[str], raw: str = ""
+    settings: Settings, edition: str, slug: str, addresses: list[str], raw: str = "",
+    variant: str = "",
 ) -> TestOutcome:
     if not addresses:
         return TestOutcome(False, "Enter at least one address to send the test to.")
@@ -41,15 +42,16 @@ def send_test_message(
     except ImportError:
         return TestOutcome(False, "Sending is not available in this installation yet.")
     try:
-        result = send_test(settings, edition, slug, addresses)
+        result = send_test(settings, edition, slug, addresses, variant=variant)
     except DigestError as exc:
         return TestOutcome(False, str(exc))
     details = _details(result)
     if settings.sender == "outbox":
         details.append(f"written to {settings.out_dir / edition / slug / 'outbox' / 'test'}")
+    which = f" (the variant cut to {variant.replace('+', ', ')})" if variant else ""
     return TestOutcome(
         True,
-        f"Test sent to {', '.join(addresses)} through the {settings.sender} backend.",
+        f"Test sent to {', '.join(addresses)} through the {settings.sender} backend{which}.",
         details,
     )
 

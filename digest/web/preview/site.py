@@ -7,7 +7,9 @@ Routes (the public site, `digest serve`, is a separate app: nothing of it is mou
                                          selection, and once it is sent its results (results.py)
     GET  /preview/{edition}/{slug}/email.html   the email, placeholders filled (for the frames)
     GET  /preview/{edition}/{slug}/email.txt    the plain-text part, filled
-    POST /preview/{edition}/{slug}/send-test    send a test through the configured backend
+    GET  /preview/{edition}/{slug}/v/{key}      a variant cut to readers' topics (and its
+                                                email.html, email.txt below it)
+    POST /preview/{edition}/{slug}/send-test    send a test (of any variant) through the backend
     POST /preview/{edition}/{slug}/checks       run every pre-send check (browser, spam too)
     POST /preview/{edition}/rebuild      rebuild an edition whose inputs changed
     GET  /preview/events?scope=..&v=..   server-sent events: "reload" once the page is out of date
@@ -84,6 +86,9 @@ class PreviewSite:
             Route("/preview/{edition}/{slug}/email.txt", self.email_text),
             Route("/preview/{edition}/{slug}/send-test", self.send_test, methods=["POST"]),
             Route("/preview/{edition}/{slug}/checks", self.run_checks, methods=["POST"]),
+            Route("/preview/{edition}/{slug}/v/{key}", self.newsletter_page),
+            Route("/preview/{edition}/{slug}/v/{key}/email.html", self.email_html),
+            Route("/preview/{edition}/{slug}/v/{key}/email.txt", self.email_text),
         ]
 
     # Pages
@@ -119,11 +124,14 @@ class PreviewSite:
         states = await run_in_threadpool(read_states, self.settings, [edition.id])
         results = await run_in_threadpool(results_view, self.settings, edition.id,
                                           newsletter.slug)
+        full = edition.newsletter(newsletter.slug)
         return self._page(
             "newsletter.html",
             scope=f"{edition.id}/{newsletter.slug}",
             edition=edition,
             newsletter=newsletter,
+            full=full,
+            base=_base(edition.id, newsletter),
             sample=sample,
             headers=sample.headers(),
             text=sample.text(newsletter.read("email.txt")),
@@ -166,12 +174,17 @@ class PreviewSite:
         form = await request.form()
         raw = str(form.get("addresses") or "")
         addresses = parse_addresses(raw)
+        variant = str(form.get("variant") or "")
+        cut = newsletter.cut(variant) if variant else newsletter
+        if cut is None:
+            return self._missing(edition.id, f"{newsletter.slug} (variant {variant})")
         outcome = await run_in_threadpool(
-            send_test_message, self.settings, edition.id, newsletter.slug, addresses, raw
+            send_test_message, self.settings, edition.id, newsletter.slug, addresses, raw,
+            variant
         )
         key = secrets.token_urlsafe(8)
         self.outcomes = {**dict(list(self.outcomes.items())[-19:]), key: outcome}
-        page = f"/preview/{edition.id}/{newsletter.slug}?test={key}#send"
+        page = f"{_base(edition.id, cut)}?test={key}#send"
         return RedirectResponse(page, status_code=303)
 
     async def run_checks(self, request: Request) -> Response:
@@ -302,10 +315,15 @@ class PreviewSite:
         return await run_in_threadpool(store.read_edition, self.settings.out_dir, edition_id)
 
     async def _newsletter(self, request: Request) -> tuple[Any, Any]:
+        """The edition and the newsletter the path names (a variant of it under /v/KEY)."""
         edition = await self._edition(request.path_params["edition"])
         if edition is None:
             return None, None
-        return edition, edition.newsletter(request.path_params["slug"])
+        found = edition.newsletter(request.path_params["slug"])
+        key = request.path_params.get("key")
+        if found is not None and key is not None:
+            found = found.cut(key)
+        return edition, found
 
     def _page(self, name: str, *, scope: str, **context: Any) -> Response:
         edition = None if scope == "index" else scope.split("/")[0]
@@ -348,6 +366,12 @@ def _frozen(editions: list[store.Edition], states: States) -> set[str]:
 
 def _pairs(editions: list[store.Edition]) -> list[tuple[str, str]]:
     return [(edition.id, n.slug) for edition in editions for n in edition.newsletters]
+
+
+def _base(edition: str, newsletter: store.Newsletter) -> str:
+    """The preview path of a newsletter, or of its variant."""
+    base = f"/preview/{edition}/{newsletter.slug}"
+    return f"{base}/v/{newsletter.variant}" if newsletter.variant else base
 
 
 def _digest(text: str) -> str:
