@@ -16,6 +16,8 @@ import pytest
 
 from digest.build import build_editions
 
+from .conftest import add_readers
+
 # Read at import: the autouse fixture clears DIGEST_* variables before each test runs.
 REGENERATE = os.environ.get("DIGEST_REGENERATE_GOLDEN") == "1"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -42,6 +44,8 @@ def _diff(name: str, expected: bytes, actual: bytes, limit: int = 120) -> str:
 
 
 def test_fixture_week_matches_the_golden_files(build_settings, archive):
+    # Markets offers topics: its readers who chose some get variants, golden-checked too.
+    add_readers(archive, "markets", {None: 2, "antitrust": 2, "trade": 1, "antitrust+trade": 1})
     result = build_editions(build_settings, week=WEEK, engine=archive)
     built = _tree(result.edition_dir)
     assert set(built) >= {"index.json", "tech-brief/email.html", "markets/manifest.json",
