@@ -105,7 +105,8 @@ def manage_routes(settings: Settings, writer: Writer, catalogue: Catalogue,
         return Reader(email, token, found)
 
     def page(request: Request, reader: Reader, *, status: int = 200, done: str = "",
-             errors: dict[str, str] | None = None) -> Response:
+             errors: dict[str, str] | None = None,
+             entered: dict[str, str] | None = None) -> Response:
         session = _session(request)
         offers = list(catalogue.offers().values())
         today = datetime.now(UTC).date()
@@ -113,7 +114,8 @@ def manage_routes(settings: Settings, writer: Writer, catalogue: Catalogue,
         response = render_page(
             "manage.html", status_code=status, email=reader.email, person=reader.person,
             offers=offers, csrf=csrf_token(key, session, reader.email), path=path,
-            done=DONE.get(done, ""), errors=errors or {}, publisher=settings.publisher_name,
+            done=DONE.get(done, ""), errors=errors or {}, entered=entered or {},
+            publisher=settings.publisher_name,
             earliest=(today + timedelta(days=1)).isoformat(),
             latest=(today + timedelta(days=MAX_PAUSE_DAYS)).isoformat())
         if request.cookies.get(SESSION) != session:
@@ -172,7 +174,8 @@ def manage_routes(settings: Settings, writer: Writer, catalogue: Catalogue,
         reader, form = found
         until, problem_text = _pause_date(form.get("until"))
         if until is None:
-            return page(request, reader, status=400, errors={"until": problem_text})
+            return page(request, reader, status=400, errors={"until": problem_text},
+                        entered={"until": form.get("until")[:20]})
         await writer.run(pause, reader.email, until, SOURCE)
         return back(request, reader, "paused")
 
