@@ -37,21 +37,6 @@ def archive(engine: Engine) -> Engine:
     return engine
 
 
-def add_readers(engine: Engine, newsletter: str, topics: dict[str | None, int]) -> None:
-    """Active subscribers of `newsletter`: for each topics key, that many readers holding it."""
-    from datetime import UTC, datetime
-
-    from digest.archive.schema import subscribers
-
-    now = datetime.now(UTC)
-    rows = [{"newsletter": newsletter, "email": f"{key or 'all'}-{n}@example.com".replace("+", "."),
-             "name": "", "extra": None, "status": "active", "created_at": now, "updated_at": now,
-             "topics": key, "topics_by": "reader" if key else None}
-            for key, count in topics.items() for n in range(count)]
-    with engine.begin() as conn:
-        conn.execute(subscribers.insert(), rows)
-
-
 @pytest.fixture
 def subscribers_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
     """A writable copy of the fixture newsletters/taxonomy; returns a function that rewrites

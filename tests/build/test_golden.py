@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from digest.build import build_editions
-
-from .conftest import add_readers
+from tests.support.readers import add_readers
 
 # Read at import: the autouse fixture clears DIGEST_* variables before each test runs.
 REGENERATE = os.environ.get("DIGEST_REGENERATE_GOLDEN") == "1"

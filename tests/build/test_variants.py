@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 from digest.build import build_editions
 from digest.cli import app
 from digest.editions import load_built, read_edition
+from tests.support.readers import add_readers
 
-from .conftest import FIXTURES, WEEK, add_readers
+from .conftest import FIXTURES, WEEK
 
 runner = CliRunner()
 

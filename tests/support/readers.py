@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import quopri
 import re
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 NEWSLETTERS_TOML = """
 [newsletters.roundup]
@@ -74,5 +75,16 @@ def link_in(path_or_text: Path | str, kind: str) -> str:
     return found.group(1)
 
 
-def decoded(raw: bytes) -> str:
-    return quopri.decodestring(raw).decode("utf-8", "replace")
+def add_readers(engine: Engine, newsletter: str, topics: dict[str | None, int]) -> None:
+    """Active subscribers of `newsletter`: for each topics key, that many readers holding it."""
+    from datetime import UTC, datetime
+
+    from digest.archive.schema import subscribers
+
+    now = datetime.now(UTC)
+    rows = [{"newsletter": newsletter, "email": f"{key or 'all'}-{n}@example.com".replace("+", "."),
+             "name": "", "extra": None, "status": "active", "created_at": now, "updated_at": now,
+             "topics": key, "topics_by": "reader" if key else None}
+            for key, count in topics.items() for n in range(count)]
+    with engine.begin() as conn:
+        conn.execute(subscribers.insert(), rows)
