@@ -211,3 +211,19 @@ def test_pending_sign_ups_are_purged_after_the_setting(site, readers, engine):
     later = datetime.now(UTC) + timedelta(days=readers.pending_days, hours=1)
     assert purge_pending(engine, readers.pending_days, now=later) == 1
     assert rows(engine, signups) == []
+
+
+def test_the_readme_snippet_posts_what_the_form_expects(site, readers, engine):
+    """The HTML a publisher pastes into its own site (README) signs up and asks to confirm."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    snippet = re.search(r"```html\n(.*?)```", readme, re.S).group(1)
+    action = re.search(r'<form action="https?://[^/]+(/subscribe/[a-z-]+)" method="post">',
+                       snippet).group(1)
+    names = set(re.findall(r'name="([a-z]+)"', snippet))
+    assert names == {"email", "name", "topics", "website"}
+    assert action == "/subscribe/regulatory-roundup"
+    page = site.post("/subscribe/roundup", data={"email": "pasted@example.com", "name": "P",
+                                                 "topics": ["antitrust", "trade"],
+                                                 "website": ""})
+    assert page.status_code == 200 and len(outbox(readers.data_dir)) == 1
+    assert rows(engine, signups)[0][4] == "antitrust+trade"
