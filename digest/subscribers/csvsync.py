@@ -25,6 +25,7 @@ from digest.errors import DigestError, InputError
 from digest.subscribers.addresses import BadAddress, clean_name, header_problem, normalise_email
 from digest.subscribers.erasure import Hasher, erased_hashes
 from digest.subscribers.history import entry, record
+from digest.subscribers.preferences import KEEP  # no topics cell that can be used: leave them
 from digest.subscribers.topics import read_topics, topics_key
 
 EMAIL_COLUMNS = ("email", "e-mail", "email address", "email_address", "emailaddress")
@@ -124,7 +125,7 @@ def sync_list(engine: Engine, path: Path, slug: str, *, key: Any = None,
             report.suppressed += email in blocked
             row = known.get(email)
             extra = item.extra or None
-            chosen = topics.get(email, _KEEP)
+            chosen = topics.get(email, KEEP)
             if row is None:
                 inserts.append(
                     {
@@ -136,8 +137,8 @@ def sync_list(engine: Engine, path: Path, slug: str, *, key: Any = None,
                         "created_at": now,
                         "updated_at": now,
                         "origin": SOURCE,
-                        "topics": None if chosen is _KEEP else chosen,
-                        "topics_by": SOURCE if chosen not in (_KEEP, None) else None,
+                        "topics": None if chosen is KEEP else chosen,
+                        "topics_by": SOURCE if chosen not in (KEEP, None) else None,
                     }
                 )
                 history.append(entry(email, "subscribed", SOURCE, newsletter=slug, at=now,
@@ -146,7 +147,7 @@ def sync_list(engine: Engine, path: Path, slug: str, *, key: Any = None,
             if row.origin != SOURCE:
                 report.readers_own += 1  # their own choice: the CRM's list does not manage it
                 continue
-            if chosen is not _KEEP and row.topics_by != "reader" and row.topics != chosen:
+            if chosen is not KEEP and row.topics_by != "reader" and row.topics != chosen:
                 changed_topics.append({"_id": row.id, "topics": chosen,
                                        "topics_by": SOURCE if chosen else None})
                 history.append(entry(email, "topics", SOURCE, newsletter=slug, at=now,
@@ -191,9 +192,6 @@ def sync_list(engine: Engine, path: Path, slug: str, *, key: Any = None,
         record(conn, history)
     report.added, report.updated, report.removed = len(inserts), len(changes), len(gone)
     return report
-
-
-_KEEP: Any = object()  # no topics column, or an unusable cell: leave the stored topics alone
 
 
 class _Offers:

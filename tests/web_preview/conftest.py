@@ -26,16 +26,7 @@ from digest.settings import Settings
 from tests.support.settings import clean_settings, settings_env
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WEEK = "2026-W47"
 SLUG = "ai-policy"
 
@@ -232,16 +223,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[[Settings], PreviewProcess
         process.stop()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+# `browser` (one headless Chromium for the whole session) is in tests/conftest.py.
 
 
 class Offline:

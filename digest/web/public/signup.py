@@ -105,17 +105,18 @@ def signup_routes(settings: Settings, writer: Writer, catalogue: Catalogue,
         return render_page("subscribe_sent.html", offer=offer, email=email[:320],
                            hours=settings.confirm_hours)
 
-    def pending_of(request: Request) -> Pending | Response:
+    def nonce_of(request: Request) -> str | Response:
+        """The pending sign-up a confirmation link names, or the page refusing the link."""
         try:
             nonce = read_confirm_token(key, request.path_params["token"], settings.confirm_hours)
         except InvalidToken:
             return render_page("bad_link.html", status_code=400, kind="confirm")
         except LinkExpired:
             return render_page("bad_link.html", status_code=410, kind="expired")
-        return nonce  # type: ignore[return-value]
+        return nonce
 
     async def confirm_page(request: Request) -> Response:
-        nonce = pending_of(request)
+        nonce = nonce_of(request)
         if isinstance(nonce, Response):
             return nonce
         pending = await run_in_threadpool(pending_signup, engine, nonce)
@@ -128,7 +129,7 @@ def signup_routes(settings: Settings, writer: Writer, catalogue: Catalogue,
                            .path)
 
     async def confirm(request: Request) -> Response:
-        nonce = pending_of(request)
+        nonce = nonce_of(request)
         if isinstance(nonce, Response):
             return nonce
         try:
