@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ import pytest
 
 from digest.archive.articles import save_articles
 from digest.archive.db import connect, dispose_all
+from digest.archive.schema import signups
 from digest.models import Article, Block, Tag
 from tests.support.readers import body_text, link_in, outbox, read_eml, write_publisher
 
@@ -91,7 +92,12 @@ class Newsroom:
 @pytest.fixture(scope="module")
 def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:
     room = Newsroom(tmp_path_factory.mktemp("readers"))
-    save_articles(connect(room.env["DIGEST_DATABASE_URL"]), _articles())
+    engine = connect(room.env["DIGEST_DATABASE_URL"])
+    save_articles(engine, _articles())
+    with engine.begin() as conn:  # a sign-up nobody confirmed for a month: serve purges it
+        conn.execute(signups.insert().values(
+            newsletter=SLUG, email="stale@example.org", nonce="stale-nonce",
+            created_at=datetime.now(UTC) - timedelta(days=30)))
     dispose_all()
     log = room.folder / "serve.log"
     with log.open("wb") as out:
@@ -273,3 +279,11 @@ def test_too_many_sign_ups_for_one_address_are_turned_away(page, newsroom):
     assert answer.value.status == 429 and int(answer.value.headers["retry-after"]) > 0
     page.get_by_role("heading", name="Too many attempts").wait_for()
     assert len(outbox(newsroom.data)) == before
+
+
+def test_serve_purged_the_stale_sign_up_when_it_started(newsroom):
+    from sqlalchemy import select
+
+    engine = connect(newsroom.env["DIGEST_DATABASE_URL"])
+    with engine.connect() as conn:
+        assert "stale@example.org" not in set(conn.scalars(select(signups.c.email)))
