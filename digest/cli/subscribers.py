@@ -220,7 +220,7 @@ def erase_command(
     import sys
 
     from digest.archive import connect
-    from digest.subscribers.erasure import erase
+    from digest.subscribers.erasure import erase, erase_outbox_files
 
     settings = load_settings()
     address = _address(email)
@@ -233,7 +233,10 @@ def erase_command(
             raise fail("nothing erased.")
     with user_errors():
         result = erase(connect(settings.database), settings, address, "cli")
+        files = erase_outbox_files(settings.out_dir, settings.data_dir, address)
     rows = ", ".join(f"{n:,} from {table}" for table, n in sorted(result.rows.items()))
+    if files:
+        rows += f"{', ' if rows else ''}{files:,} outbox file(s)"
     console.print(f"{escape(address)} erased ({rows or 'nothing was on file'}); its keyed hash "
                   "keeps it off every list. Remove it from the CRM's CSV exports too.")
 

@@ -7,7 +7,8 @@ their own choice. Rotating DIGEST_SECRET_KEY makes the old hashes unrecognisable
 address on a CRM list could then be imported again.
 
 Every table that keeps an address names its column `email` (digest/archive/schema.py), so
-erasure finds them all, including tables added later.
+erasure finds them all, including tables added later. The outbox backend's files for the address
+(its copies of editions, its sign-up and link emails) go too, where this machine has them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
@@ -100,3 +102,18 @@ def forget_erasure(conn: Connection, key: Any, email: str) -> bool:
     """Lift the hash of an erased address (the person signed up again and confirmed)."""
     return conn.execute(delete(suppressions).where(
         suppressions.c.email == address_hash(key, email))).rowcount > 0
+
+
+def erase_outbox_files(out_dir: Path, data_dir: Path, email: str) -> int:
+    """Delete the outbox's .eml files addressed to `email`; returns how many."""
+    from digest.send.backends.outbox import file_name
+
+    name = file_name(lenient_email(email))
+    found = [*Path(out_dir).glob(f"*/*/outbox/{name}"),
+             *Path(out_dir).glob(f"*/*/outbox/test/{name}")]
+    # Notices are STAMP-KIND-ADDRESS.eml (digest/send/notice.py): the kind and the address exactly.
+    found += [p for p in (Path(data_dir) / "outbox").glob(f"*{name}")
+              if p.name.split("-", 1)[-1] in (f"confirm-{name}", f"manage-link-{name}")]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return len(found)

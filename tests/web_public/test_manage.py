@@ -181,9 +181,16 @@ def test_erasure_leaves_only_the_keyed_hash_and_no_csv_brings_it_back(site, mana
     assert refused.status_code == 400 and 'id="erase-error"' in refused.text
     assert every_table_mentioning(engine, EMAIL)
 
+    kept = readers.out_dir / "2026-W47" / "roundup" / "outbox"
+    kept.mkdir(parents=True)
+    (kept / f"{EMAIL}.eml").write_text("To: jo")  # what the outbox backend sent Jo
+    (kept / "other@example.com.eml").write_text("To: other")
+    assert len(outbox(readers.data_dir)) == 1  # Jo's confirmation
     done = site.post(f"{manage}/erase", data={"csrf": csrf, "confirm": "yes"})
     assert done.status_code == 200 and "Your data is erased" in done.text
     assert every_table_mentioning(engine, EMAIL) == set()
+    assert [p.name for p in kept.iterdir()] == ["other@example.com.eml"]
+    assert outbox(readers.data_dir) == []
     assert every_table_mentioning(engine, "jo@") == set()
     with engine.connect() as conn:
         assert [tuple(r) for r in conn.execute(select(suppressions.c.newsletter,

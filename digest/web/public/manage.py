@@ -40,7 +40,7 @@ from digest.send.tokens import InvalidToken
 from digest.settings import Settings
 from digest.subscribers import BadAddress, normalise_email
 from digest.subscribers.catalogue import Catalogue
-from digest.subscribers.erasure import erase, is_erased
+from digest.subscribers.erasure import erase, erase_outbox_files, is_erased
 from digest.subscribers.links import (
     csrf_ok,
     csrf_token,
@@ -213,6 +213,8 @@ def manage_routes(settings: Settings, writer: Writer, catalogue: Catalogue,
             return page(request, reader, status=400, errors={
                 "erase": "Tick the box to confirm: erasing cannot be undone."})
         await writer.run(erase, key, reader.email, SOURCE)
+        await run_in_threadpool(erase_outbox_files, settings.out_dir, settings.data_dir,
+                                reader.email)
         response = render_page("erased.html", done=True)
         response.delete_cookie(SESSION, path="/manage")
         return response
