@@ -123,11 +123,14 @@ deliveries = Table(
     Column("edition", String(100), nullable=False),
     Column("newsletter", String(100), nullable=False),
     Column("email", String(320), nullable=False),
-    Column("state", String(20), nullable=False),  # in_flight | sent | failed | in_doubt
+    Column("state", String(20), nullable=False),  # in_flight | sent | failed | in_doubt | skipped
     Column("batch", Integer),
     Column("provider_id", String(200)),
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The variant cut to the reader's topics this recipient was sent (digest/variants.py);
+    # NULL for the full edition.
+    Column("variant", String(1000)),
     UniqueConstraint("edition", "newsletter", "email", name="uq_delivery"),
     # state first: a lookup by (edition, newsletter, email) must find no better-looking index
     # than uq_delivery. PostgreSQL, with no statistics yet for a new edition, took an
@@ -216,6 +219,21 @@ frozen_editions = Table(
     Column("finished_at", DateTime(timezone=True)),  # its first full pass ended (state sent)
     Column("recipients", Integer, nullable=False),  # mailed so far
     Index("ix_frozen_newsletter", "newsletter", "sent_at"),
+)
+
+# The variants cut to readers' topics, frozen with the full edition by the first real send.
+frozen_variants = Table(
+    "frozen_variants",
+    metadata,
+    Column("edition", String(100), primary_key=True),
+    Column("newsletter", String(100), primary_key=True),
+    Column("variant", String(1000), primary_key=True),  # its key: "ai-policy+trade"
+    Column("subject", Text, nullable=False),
+    Column("preheader", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("manifest", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
 )
 
 # Who may write an edition now: a send of (edition, newsletter), or a build ("*": the whole

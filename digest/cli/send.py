@@ -10,6 +10,8 @@ import typer
 from digest.cli.app import app
 from digest.cli.common import console, err, escape, fail, load_settings, user_errors
 
+FULL = ""  # the full edition's key among the copies (digest.send.routing.FULL)
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -75,7 +77,7 @@ def send_command(
         if dry_run:
             console.print("[bold]dry run:[/] nothing was sent.")
             return
-        if plan.recipients == 0:
+        if plan.recipients == 0 and not plan.skipped:
             if not (plan.in_doubt or plan.already_sent or plan.suppressed):
                 raise fail(
                     f"nobody to send to: the {plan.newsletter} list is empty in the "
@@ -85,7 +87,7 @@ def send_command(
                 raise fail(f"nothing new to send; {plan.in_doubt:,} in doubt (see above).")
             console.print("Nothing to send: everyone on the list has it already.")
             return
-        if not yes:
+        if not yes and plan.recipients:  # (only skips to record: nobody is mailed, no question)
             if not sys.stdin.isatty():
                 raise fail(
                     "not sending without a confirmation, and there is no terminal to ask "
@@ -190,6 +192,16 @@ def _show_plan(plan: SendPlan) -> None:
         f"  recipients  {plan.recipients:,}  (already sent {plan.already_sent:,}, "
         f"suppressed {plan.suppressed:,}, failed last time {plan.failed_before:,})"
     )
+    if set(plan.copies) - {FULL} or plan.skipped:
+        copies = [f"{'full edition' if key == FULL else key} {n:,}"
+                  for key, n in sorted(plan.copies.items(), key=lambda kv: (kv[0] != FULL, kv))]
+        console.print(f"  versions    {escape(' · '.join(copies))}", highlight=False)
+        if plan.skipped:
+            console.print(f"  [yellow]skipped[/]     {plan.skipped:,} (no story on their topics "
+                          "this week, DIGEST_VARIANT_QUIET=skip; recorded in the ledger)")
+        if plan.unforeseen:
+            console.print(f"  [yellow]note[/]        {plan.unforeseen:,} chose their topics "
+                          "after the build: they get the full edition (rebuild to cut theirs)")
     if plan.in_doubt:
         action = (
             "sent again now"
@@ -212,6 +224,12 @@ def _show_report(report: SendReport) -> None:
         + f" ({report.seconds:.1f}s"
         + (f", {report.sent / report.seconds:,.0f}/s)" if report.seconds and report.sent else ")")
     )
+    if set(report.copies) - {FULL} or report.skipped:
+        copies = [f"{'full edition' if key == FULL else key} {n:,}"
+                  for key, n in sorted(report.copies.items(), key=lambda kv: (kv[0] != FULL, kv))]
+        skipped = f"; skipped {report.skipped:,} (no story on their topics)" if report.skipped \
+            else ""
+        console.print(f"  by version: {escape(' · '.join(copies))}{skipped}", highlight=False)
     for address, why in report.failures:
         err.print(f"  failed: {escape(address)}: {escape(why)}", highlight=False, soft_wrap=True)
     if report.failed > len(report.failures):

@@ -1,27 +1,30 @@
 """Frozen copies: what readers of a sent newsletter got, kept in the database for good.
 
 The first real send of an edition's newsletter copies the built files into `frozen_editions`
-(HTML and text still carrying the per-recipient placeholders) and moves its state to sending,
-in one transaction. From then on every run of that send, on any machine, sends the frozen copy,
-and the public archive serves it; the editor's folder no longer matters.
+(HTML and text still carrying the per-recipient placeholders), and its variants cut to readers'
+topics into `frozen_variants`, and moves its state to sending, in one transaction. From then on
+every run of that send, on any machine, sends the frozen copy, and the public archive serves
+it; the editor's folder no longer matters.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, and_, func, select, update
 
-from digest.archive.schema import deliveries, edition_states, frozen_editions
+from digest.archive.schema import deliveries, edition_states, frozen_editions, frozen_variants
 from digest.archive.upsert import insert_ignore
 from digest.editions.built import BuiltEdition, load_built
 from digest.editions.ids import base_of, check_names, revision_of
 from digest.editions.layout import MANIFEST, newsletter_folder
 from digest.editions.states import SENDING, SENT, aware
+from digest.editions.variants import OWN
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ def built_hash(built: BuiltEdition) -> str:
     return content_hash(built.subject, built.preheader, built.html, built.text)
 
 
-def freeze(engine: Engine, built: BuiltEdition) -> None:
-    """Keep `built` as what this newsletter's readers get, unless a copy is kept already; the
-    state becomes sending. Call while holding the send lease."""
+def freeze(engine: Engine, built: BuiltEdition, variants: Sequence[BuiltEdition] = ()) -> None:
+    """Keep `built` (and its `variants`) as what this newsletter's readers get, unless a copy
+    is kept already; the state becomes sending. Call while holding the send lease."""
     now = datetime.now(UTC)
     revision = revision_of(built.edition)
     row = {
@@ -76,7 +79,13 @@ def freeze(engine: Engine, built: BuiltEdition) -> None:
     key = and_(edition_states.c.edition == built.edition,
                edition_states.c.newsletter == built.slug)
     with engine.begin() as conn:
-        insert_ignore(conn, frozen_editions, row)
+        if insert_ignore(conn, frozen_editions, row):
+            for variant in variants:
+                conn.execute(frozen_variants.insert().values(
+                    edition=built.edition, newsletter=built.slug, variant=variant.variant,
+                    subject=variant.subject, preheader=variant.preheader, html=variant.html,
+                    text=variant.text, content_hash=built_hash(variant),
+                    manifest=json.dumps(variant.manifest, ensure_ascii=False)))
         state = {"state": SENDING, "content_hash": row["content_hash"], "updated_at": now}
         changed = conn.execute(
             update(edition_states).where(key, edition_states.c.state != SENT).values(state)
@@ -123,6 +132,26 @@ def load_frozen(engine: Engine, out_dir: Path, edition: str, slug: str) -> Built
                         row.text, json.loads(row.manifest))
 
 
+def load_frozen_variants(engine: Engine, full: BuiltEdition) -> dict[str, BuiltEdition]:
+    """The frozen variants of a frozen newsletter, by key."""
+    v = frozen_variants.c
+    query = select(frozen_variants).where(v.edition == full.edition, v.newsletter == full.slug)
+    with engine.connect() as conn:
+        return {row.variant: BuiltEdition(full.edition, full.slug, full.folder, row.html,
+                                          row.text, json.loads(row.manifest), row.variant)
+                for row in conn.execute(query)}
+
+
+def variants_for_sending(engine: Engine, out_dir: Path, full: BuiltEdition,
+                         frozen: bool) -> dict[str, BuiltEdition]:
+    """The variants that go with `full` (as edition_for_sending gave it): frozen with it, or
+    the built ones its manifest lists."""
+    if frozen:
+        return load_frozen_variants(engine, full)
+    return {v.key: load_built(out_dir, full.edition, full.slug, v.key)
+            for v in full.variants if v.gets == OWN}
+
+
 def edition_for_sending(engine: Engine, out_dir: Path, edition: str,
                         slug: str) -> tuple[BuiltEdition, bool, str | None]:
     """(what to send, whether it is the frozen copy, a note for the editor). Once frozen, the
@@ -161,10 +190,15 @@ def published(engine: Engine, newsletter: str | None = None,
             for r in rows]
 
 
-def frozen_html(engine: Engine, edition: str, slug: str) -> str | None:
-    """The frozen HTML of a published newsletter (placeholders still in), or None."""
+def frozen_html(engine: Engine, edition: str, slug: str, variant: str = "") -> str | None:
+    """The frozen HTML of a published newsletter (placeholders still in), or of one of its
+    variants, or None."""
     query = select(frozen_editions.c.html).where(frozen_editions.c.edition == edition,
                                                  frozen_editions.c.newsletter == slug)
+    if variant:
+        v = frozen_variants.c
+        query = select(v.html).where(v.edition == edition, v.newsletter == slug,
+                                     v.variant == variant)
     with engine.connect() as conn:
         return conn.scalar(query)
 

@@ -6,6 +6,10 @@
     failed     the provider refused it (a 4xx, a bad header value); tried again by the next run
     in_doubt   the provider may or may not have it: its answer was lost, or the run died while
                the batch was with it. Never sent again unless the editor asks.
+    skipped    not sent: no story on the reader's topics this week (DIGEST_VARIANT_QUIET=skip)
+
+Each row also says which copy went: the variant cut to the reader's topics, or (NULL) the full
+edition (digest/send/routing.py).
 
 A run only picks subscribers without a row (or a failed one), so a rerun after a crash (even
 kill -9) mails nobody twice; rows still `in_flight` when a run starts are the batch that was
@@ -27,11 +31,13 @@ from sqlalchemy import (
     Connection,
     Engine,
     ScalarSelect,
+    String,
     bindparam,
     delete,
     exists,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -42,6 +48,7 @@ from digest.editions.states import aware
 from digest.errors import DigestError
 from digest.send.message import Recipient
 from digest.subscribers import EVERY, no_jit, receiving, whole_list_joins
+from digest.subscribers.lists import not_paused
 
 Page = tuple[int, list[Recipient]]  # (last subscriber row id read, recipients)
 DIED = "the run sending it died (a crash, a kill or a power cut) while it was with the provider"
@@ -86,6 +93,19 @@ class Ledger:
             whole_list_joins(conn)
             return int(conn.scalar(query) or 0)
 
+    def to_send_by_topics(self) -> dict[str | None, int]:
+        """to_send(), by the readers' topics (to count who gets which variant)."""
+        unsent = ~exists().where(
+            self._this,
+            deliveries.c.email == subscribers.c.email,
+            deliveries.c.state != "failed",
+        )
+        query = (select(subscribers.c.topics, func.count())
+                 .where(receiving(self.newsletter), unsent).group_by(subscribers.c.topics))
+        with self.engine.connect() as conn:
+            whole_list_joins(conn)
+            return {key or None: int(n) for key, n in conn.execute(query)}
+
     def page(self, after: int, limit: int) -> Page:
         """The next `limit` recipients not yet tried, after subscriber row id `after`."""
         # No row, or a failed one (a refused batch is tried again by the next run).
@@ -94,8 +114,9 @@ class Ledger:
         )
 
     def doubtful_page(self, after: int, limit: int) -> Page:
-        """The next recipients in doubt (for --resend-in-doubt)."""
-        return self._page(after, limit, self._row(deliveries.c.state) == "in_doubt")
+        """The next recipients in doubt (for --resend-in-doubt), with the copy they were sent."""
+        return self._page(after, limit, self._row(deliveries.c.state) == "in_doubt",
+                          recorded=True)
 
     def _row(self, column: Any) -> ScalarSelect[Any]:
         # A scalar subquery on exactly the unique key, not EXISTS: PostgreSQL turns EXISTS into
@@ -108,7 +129,8 @@ class Ledger:
             .scalar_subquery()
         )
 
-    def _page(self, after: int, limit: int, condition: ColumnElement[bool]) -> Page:
+    def _page(self, after: int, limit: int, condition: ColumnElement[bool], *,
+              recorded: bool = False) -> Page:
         suppressed = (
             select(suppressions.c.id)
             .where(
@@ -118,12 +140,16 @@ class Ledger:
             .limit(1)
             .scalar_subquery()
         )
+        variant = (func.coalesce(self._row(deliveries.c.variant), "") if recorded
+                   else literal(None, String))
         query = (
-            select(subscribers.c.id, subscribers.c.email, subscribers.c.name)
+            select(subscribers.c.id, subscribers.c.email, subscribers.c.name,
+                   subscribers.c.topics, variant)
             .where(
                 subscribers.c.newsletter == self.newsletter,
                 subscribers.c.status == "active",
                 subscribers.c.id > after,
+                not_paused(),
                 suppressed.is_(None),
                 condition,
             )
@@ -135,7 +161,8 @@ class Ledger:
             rows = conn.execute(query).all()
         if not rows:
             return after, []
-        return rows[-1][0], [Recipient(email, name or "") for _, email, name in rows]
+        return rows[-1][0], [Recipient(email, name or "", topics, copy)
+                             for _, email, name, topics, copy in rows]
 
     def in_doubt(self, limit: int | None = None) -> list[str]:
         """Addresses in doubt (maybe sent, maybe not), in address order."""
@@ -159,6 +186,17 @@ class Ledger:
         with self.engine.connect() as conn:
             return [Doubtful(r.email, r.batch, r.error or "", aware(r.updated_at))
                     for r in conn.execute(query)]
+
+    def by_variant(self) -> dict[str, dict[str, int]]:
+        """State counts per copy sent: {variant key ("" for the full edition): {state: n}}."""
+        d = deliveries.c
+        query = (select(d.variant, d.state, func.count()).where(self._this)
+                 .group_by(d.variant, d.state))
+        found: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for variant, state, n in conn.execute(query):
+                found.setdefault(variant or "", {})[state] = int(n)
+        return found
 
     def states(self) -> dict[str, int]:
         query = (
@@ -214,10 +252,13 @@ class Ledger:
         self._last_batch += 1
         return self._last_batch
 
-    def claim(self, batch: int, recipients: Sequence[Recipient], run: int) -> None:
-        """Mark new recipients in flight. Committed before anything is handed to the provider."""
+    def claim(self, batch: int, recipients: Sequence[Recipient], run: int,
+              variant: str = "") -> None:
+        """Mark new recipients in flight, getting `variant` ("": the full edition). Committed
+        before anything is handed to the provider."""
         bulk = _bulk_insert(self.engine)
-        rows = bulk.rows(self.edition, self.newsletter, recipients, "in_flight", batch)
+        rows = bulk.rows(self.edition, self.newsletter, recipients, "in_flight", batch,
+                         variant or None)
         try:
             with self.engine.begin() as conn:
                 conn.exec_driver_sql(bulk.sql, rows)
@@ -228,6 +269,14 @@ class Ledger:
                 f"{self.edition}/{self.newsletter}: is another send of this edition running?",
                 hint="Wait for it to finish, then run the send again to pick up the rest.",
             ) from None
+
+    def skip(self, recipients: Sequence[Recipient]) -> None:
+        """Record recipients this edition does not go to (no story on their topics this week,
+        DIGEST_VARIANT_QUIET=skip): never silently left out, nor picked up by a later run."""
+        bulk = _bulk_insert(self.engine)
+        rows = bulk.rows(self.edition, self.newsletter, recipients, "skipped", None, None)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(bulk.sql, rows)
 
     def reclaim(self, batch: int, recipients: Sequence[Recipient], run: int) -> None:
         """Move in-doubt recipients into a new batch (in flight) before resending them."""
@@ -342,7 +391,7 @@ class _BulkInsert:
     that to a few microseconds a row (SQLAlchemy's per-row parameter processing would triple it).
     """
 
-    COLUMNS = ("edition", "newsletter", "email", "state", "batch", "updated_at")
+    COLUMNS = ("edition", "newsletter", "email", "state", "batch", "updated_at", "variant")
 
     def __init__(self, engine: Engine) -> None:
         statement = deliveries.insert().values({name: bindparam(name) for name in self.COLUMNS})
@@ -354,10 +403,12 @@ class _BulkInsert:
         self.stamp = processor or (lambda value: value)
 
     def rows(
-        self, edition: str, newsletter: str, recipients: Sequence[Recipient], state: str, batch: int
+        self, edition: str, newsletter: str, recipients: Sequence[Recipient], state: str,
+        batch: int | None, variant: str | None = None,
     ) -> list[Any]:
         stamp = self.stamp(datetime.now(UTC))
-        rows = [(edition, newsletter, who.email, state, batch, stamp) for who in recipients]
+        rows = [(edition, newsletter, who.email, state, batch, stamp, variant)
+                for who in recipients]
         if not self.order:  # named parameters (psycopg)
             return [dict(zip(self.COLUMNS, row, strict=True)) for row in rows]
         if tuple(self.order) == self.COLUMNS:  # positional (sqlite), our order

@@ -47,6 +47,8 @@ class Recipient(NamedTuple):
     # A tuple: a million of them are made per big send, and a frozen dataclass is 5x slower.
     email: str
     name: str = ""
+    topics: str | None = None  # the reader's topics key (digest/subscribers/topics.py)
+    variant: str | None = None  # the variant the ledger says they were sent (in-doubt resends)
 
 
 class EditionMail:

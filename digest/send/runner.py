@@ -6,6 +6,10 @@ batch: claim it in the ledger as in flight (committed), hand it to the backend (
 provably did not arrive), then record what became of each recipient: sent with the provider's
 id, failed with the provider's reason, or in doubt when the answer was lost. A 401/403 or a
 refused login stops the whole send at once; so do several batches in doubt in a row.
+
+A newsletter that offers topics sends each reader the copy for their topics (routing.py): its
+variants go in batches of their own, each through a backend of its own, and the ledger records
+which copy each recipient got; readers left with nothing this week are recorded as skipped.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy import Engine
 from digest.archive import connect
 from digest.checks.gate import gate_send
 from digest.editions import BuiltEdition, check_names
-from digest.editions.frozen import edition_for_sending, finish, freeze
+from digest.editions.frozen import edition_for_sending, finish, freeze, variants_for_sending
 from digest.editions.layout import IN_DOUBT_CSV
 from digest.editions.lease import Lease, holding, live_holders
 from digest.editions.states import DRAFT, state_of
@@ -33,9 +37,12 @@ from digest.send.ledger import Ledger, Page, Settled
 from digest.send.message import EditionMail, HeaderError, Recipient
 from digest.send.report import write_in_doubt_csv
 from digest.send.retry import Pacer, deliver_with_retries
+from digest.send.routing import FULL, SKIP, Routing, Tally
 from digest.send.runs import finish_run, start_run
 from digest.settings import Settings
 from digest.subscribers import count_subscribers
+from digest.subscribers.erasure import Hasher, erased_hashes
+from digest.subscribers.links import revoked_versions
 
 Progress = Callable[[int], None]
 PAGE = 1000  # recipients read from the database at a time
@@ -63,6 +70,9 @@ class SendPlan:
     resend_in_doubt: bool
     in_doubt_csv: Path
     note: str | None = None
+    copies: dict[str, int] = field(default_factory=dict)  # to send, by variant ("": full)
+    skipped: int = 0  # no story on their topics this week: recorded, not sent
+    unforeseen: int = 0  # chose topics after the build: they get the full edition
 
     @property
     def recipients(self) -> int:
@@ -81,6 +91,8 @@ class SendReport:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (address, why), a sample
     stopped: str | None = None  # why the send stopped early
     seconds: float = 0.0
+    skipped: int = 0  # recorded as skipped by this run (no story on their topics)
+    copies: dict[str, int] = field(default_factory=dict)  # sent by this run, by variant
 
     @property
     def ok(self) -> bool:
@@ -97,17 +109,21 @@ def plan_send(
     """Check the edition and the settings and count who would get it. Sends nothing."""
     engine = connect(settings.database)
     built, frozen, note = edition_for_sending(engine, settings.out_dir, edition, slug)
-    mail = EditionMail(settings, built)  # refuses bad header values now, not mid-send
-    mail.mime(Recipient("check@example.com", "Check"))
-    open_backend(settings, mail)  # an unknown backend or a missing key fails here
-    return _plan(settings, built, frozen, note, Ledger(engine, edition, slug), resend_in_doubt)
+    variants = variants_for_sending(engine, settings.out_dir, built, frozen)
+    for copy in (built, *variants.values()):
+        mail = EditionMail(settings, copy)  # refuses bad header values now, not mid-send
+        mail.mime(Recipient("check@example.com", "Check"))
+        open_backend(settings, mail)  # an unknown backend or a missing key fails here
+    return _plan(settings, built, frozen, note, Ledger(engine, edition, slug), resend_in_doubt,
+                 Routing(built, variants))
 
 
 def _plan(settings: Settings, built: BuiltEdition, frozen: bool, note: str | None,
-          ledger: Ledger, resend: bool) -> SendPlan:
+          ledger: Ledger, resend: bool, routing: Routing) -> SendPlan:
     states = ledger.states()
     counts = count_subscribers(ledger.engine, built.slug)[0]
     known = state_of(ledger.engine, built.edition, built.slug)
+    tally: Tally = routing.tally(ledger.to_send_by_topics())
     return SendPlan(
         edition=built.edition,
         newsletter=built.slug,
@@ -116,7 +132,7 @@ def _plan(settings: Settings, built: BuiltEdition, frozen: bool, note: str | Non
         backend=settings.sender,
         state=known.state if known else DRAFT,
         frozen=frozen,
-        to_send=ledger.to_send(),
+        to_send=sum(tally.copies.values()),
         already_sent=states.get("sent", 0),
         suppressed=counts.suppressed,
         failed_before=states.get("failed", 0),
@@ -125,6 +141,9 @@ def _plan(settings: Settings, built: BuiltEdition, frozen: bool, note: str | Non
         resend_in_doubt=resend,
         in_doubt_csv=built.folder / IN_DOUBT_CSV,
         note=note,
+        copies=tally.copies,
+        skipped=tally.skipped,
+        unforeseen=tally.unforeseen,
     )
 
 
@@ -150,22 +169,31 @@ def run_send(
         _wait_for_builds(engine, edition, ttl)
         built, frozen, note = edition_for_sending(engine, settings.out_dir, edition, slug)
         verdict = None if frozen else gate_send(settings, built, force=force)
+        variants = variants_for_sending(engine, settings.out_dir, built, frozen)
+        routing = Routing(built, variants)
         ledger = Ledger(engine, edition, slug)
         ledger.settle_dead_runs()
-        report = SendReport(_plan(settings, built, frozen, note, ledger, resend_in_doubt))
+        report = SendReport(_plan(settings, built, frozen, note, ledger, resend_in_doubt,
+                                  routing))
         ledger.clear_failed()
-        backend = open_backend(settings, EditionMail(settings, built))
+        versions = revoked_versions(engine)  # manage links revoked by their readers
+        backends = {key: open_backend(settings, EditionMail(settings, copy,
+                                                            manage_versions=versions))
+                    for key, copy in {FULL: built, **variants}.items()}
         run_id = start_run(engine, edition, slug, settings.sender)
         if verdict is not None and verdict.forced_by:
             record_forced(engine, run_id, built, verdict)
-        run = _Run(settings, ledger, backend, report, lease, run_id, built, frozen,
-                   progress, on_retry)
+        run = _Run(settings, ledger, backends, routing, report, lease, run_id, built,
+                   list(variants.values()), frozen, progress, on_retry)
         started = time.monotonic()
         try:
-            with backend:
+            with contextlib.ExitStack() as open_backends:
+                for backend in backends.values():
+                    open_backends.enter_context(backend)
+                fetch = _without_erased(engine, settings)
                 if resend_in_doubt:
-                    run.all(ledger.doubtful_page, resend=True)
-                run.all(ledger.page, resend=False)
+                    run.all(fetch(ledger.doubtful_page), resend=True)
+                run.all(fetch(ledger.page), resend=False)
         except SendStopped as exc:
             report.stopped = str(exc)
         except BaseException as exc:  # Ctrl+C, or a database gone away: say so if we can
@@ -204,54 +232,69 @@ class _Run:
         self,
         settings: Settings,
         ledger: Ledger,
-        backend: Backend,
+        backends: dict[str, Backend],
+        routing: Routing,
         report: SendReport,
         lease: Lease,
         run_id: int,
         built: BuiltEdition,
+        variants: list[BuiltEdition],
         frozen: bool,
         progress: Progress | None,
         on_retry: Callable[[Retry, float], None] | None,
     ) -> None:
         self.settings = settings
         self.ledger = ledger
-        self.backend = backend
+        self.backends = backends  # one per copy: FULL and each variant's key
+        self.routing = routing
         self.report = report
         self.lease = lease
         self.run_id = run_id
         self.built = built
+        self.variants = variants
         self.frozen = frozen
         self.progress = progress
         self.on_retry = on_retry
-        self.size = max(1, min(settings.send_batch_size, backend.batch_limit))
+        limit = min(b.batch_limit for b in backends.values())
+        self.size = max(1, min(settings.send_batch_size, limit))
         self.pacer = Pacer(settings.send_rate)
         self.doubtful_in_a_row = 0
 
     def all(self, fetch: Callable[[int, int], Page], *, resend: bool) -> None:
         # One thread: building the next batch in another while this one is with the provider
         # was measured slower (bench/send.py), the two threads fighting over the GIL.
-        for recipients, prepared, bad in _prepared(self.backend, _batches(fetch, self.size)):
-            self.one(recipients, prepared, bad, resend=resend)
+        batches = _routed(fetch, self.size, self.routing, self.skip)
+        for copy, recipients, prepared, bad in _prepared(self.backends, batches):
+            self.one(copy, recipients, prepared, bad, resend=resend)
 
-    def one(self, recipients: list[Recipient], prepared: Any, bad: dict[int, str], *,
-            resend: bool) -> None:
+    def freeze(self) -> None:
+        if not self.frozen:  # the first real send: what readers get is frozen from now on
+            freeze(self.ledger.engine, self.built, self.variants)
+            self.frozen = True
+
+    def skip(self, recipients: list[Recipient]) -> None:
+        """Readers left with nothing this week: recorded, so nobody is left out silently."""
+        self.freeze()
+        self.ledger.skip(recipients)
+        self.report.skipped += len(recipients)
+
+    def one(self, copy: str, recipients: list[Recipient], prepared: Any, bad: dict[int, str],
+            *, resend: bool) -> None:
         ledger, report, n = self.ledger, self.report, len(recipients)
         if self.lease.lost:
             raise SendStopped(f"lost the send lease: {self.lease.lost}")
-        if not self.frozen:  # the first real send: what readers get is frozen from now on
-            freeze(ledger.engine, self.built)
-            self.frozen = True
+        self.freeze()
         batch = ledger.next_batch()
         self.pacer.wait(n)
         if resend:
             ledger.reclaim(batch, recipients, self.run_id)
         else:
-            ledger.claim(batch, recipients, self.run_id)
+            ledger.claim(batch, recipients, self.run_id, copy)
         # From here until settle() the batch is in flight: a crash leaves it in doubt, never
         # silently sent again.
         good = [i for i in range(n) if i not in bad]
         outcome = deliver_with_retries(
-            self.backend,
+            self.backends[copy],
             [recipients[i] for i in good],
             prepared,
             retries=self.settings.send_retries,
@@ -265,6 +308,7 @@ class _Run:
                 mine.update((good[i], value) for i, value in theirs.items())
         ledger.settle(batch, recipients, settled)
         report.sent += len(settled.sent)
+        report.copies[copy] = report.copies.get(copy, 0) + len(settled.sent)
         report.failed += len(settled.failed)
         if self.progress is not None:
             self.progress(n)
@@ -295,17 +339,18 @@ class _Run:
 
 
 def _prepared(
-    backend: Backend, batches: Iterable[list[Recipient]]
-) -> Iterator[tuple[list[Recipient], Any, dict[int, str]]]:
-    """Each batch with what the backend sends for its good recipients, and the bad ones (a
-    value that cannot go in a header): those fail alone, the rest of their batch goes."""
-    for batch in batches:
+    backends: dict[str, Backend], batches: Iterable[tuple[str, list[Recipient]]]
+) -> Iterator[tuple[str, list[Recipient], Any, dict[int, str]]]:
+    """Each batch with what its copy's backend sends for its good recipients, and the bad
+    ones (a value that cannot go in a header): those fail alone, the rest of their batch goes."""
+    for copy, batch in batches:
+        backend = backends[copy]
         try:
             prepared = backend.prepare(batch)
         except HeaderError:
-            yield _without_the_bad(backend, batch)
+            yield (copy, *_without_the_bad(backend, batch))
         else:
-            yield batch, prepared, {}
+            yield copy, batch, prepared, {}
 
 
 def _without_the_bad(backend: Backend,
@@ -321,15 +366,51 @@ def _without_the_bad(backend: Backend,
     return batch, backend.prepare(good) if good else None, bad
 
 
-def _batches(fetch: Callable[[int, int], Page], size: int) -> Iterator[list[Recipient]]:
-    """Recipients in batches of `size`, read page by page (never the whole list at once)."""
-    after, waiting = 0, []
+def _routed(fetch: Callable[[int, int], Page], size: int, routing: Routing,
+            skip: Callable[[list[Recipient]], None]) -> Iterator[tuple[str, list[Recipient]]]:
+    """(copy, batch): recipients read page by page (never the whole list at once), each put
+    in a batch of the copy they get; a batch goes when it is full, the rest at the end. Those
+    who get nothing are handed to `skip` a page at a time."""
+    after = 0
+    waiting: dict[str, list[Recipient]] = {}
     while True:
         last, found = fetch(after, max(PAGE, size))
-        waiting += found
-        while len(waiting) >= size or (waiting and last == after):
-            yield waiting[:size]
-            waiting = waiting[size:]
+        nothing = []
+        for who in found:
+            copy = routing(who)
+            if copy is SKIP:
+                nothing.append(who)
+                continue
+            group = waiting.setdefault(copy, [])
+            group.append(who)
+            if len(group) == size:
+                yield copy, group
+                waiting[copy] = []
+        if nothing:
+            skip(nothing)
         if last == after:  # no subscriber left to read
+            for copy, group in waiting.items():
+                if group:
+                    yield copy, group
             return
         after = last
+
+
+def _without_erased(engine: Engine, settings: Settings
+                    ) -> Callable[[Callable[[int, int], Page]], Callable[[int, int], Page]]:
+    """Pages without the addresses erased at their owners' request. A list row for one cannot
+    normally exist (no sync imports it); this holds even for one added by hand."""
+    with engine.connect() as conn:
+        hashes = erased_hashes(conn)
+    if not hashes:
+        return lambda fetch: fetch
+    hasher = Hasher(settings)
+
+    def keep(fetch: Callable[[int, int], Page]) -> Callable[[int, int], Page]:
+        def page(after: int, limit: int) -> Page:
+            last, found = fetch(after, limit)
+            return last, [who for who in found if hasher(who.email) not in hashes]
+
+        return page
+
+    return keep

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from digest.archive import connect
-from digest.editions import load_built
-from digest.editions.frozen import edition_for_sending
+from digest.editions.frozen import edition_for_sending, variants_for_sending
 from digest.errors import DigestError
 from digest.send.backends import open_backend
 from digest.send.message import EditionMail, Recipient
@@ -27,9 +26,14 @@ def send_test(
             recipients.append(Recipient(normalise_email(raw)))
         except BadAddress as exc:
             raise DigestError(f"test address: {exc}") from None
-    built, _, _ = edition_for_sending(connect(settings.database), settings.out_dir, edition, slug)
-    if variant:
-        built = load_built(settings.out_dir, edition, slug, variant)
+    engine = connect(settings.database)
+    built, frozen, _ = edition_for_sending(engine, settings.out_dir, edition, slug)
+    if variant:  # the variant readers of those topics get (frozen with the edition, once sent)
+        variants = variants_for_sending(engine, settings.out_dir, built, frozen)
+        if variant not in variants:
+            raise DigestError(f"{slug} of {edition} has no variant {variant!r}",
+                              hint=f"Its variants: {', '.join(sorted(variants)) or 'none'}.")
+        built = variants[variant]
     mail = EditionMail(settings, built, test=True)
     backend = open_backend(settings, mail)
     size = max(1, min(settings.send_batch_size, backend.batch_limit))
