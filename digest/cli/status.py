@@ -53,7 +53,17 @@ def _show(s: NewsletterStatus) -> None:
         say(f"  sent       {_when(s.sent_at)} (first batch){through}")
     say(f"  counts     sent {s.sent:,} · in doubt {s.in_doubt:,} · failed {s.failed:,} · "
         f"remaining {s.remaining:,} · suppressed {s.suppressed:,}"
+        + (f" · skipped {s.skipped:,}" if s.skipped else "")
         + (f" · in flight {s.in_flight:,}" if s.in_flight else ""))
+    if s.variants:
+        say("  by version (cut to readers' topics)")
+        for key, states in sorted(s.variants.items(), key=lambda kv: (kv[0] != "", kv[0])):
+            name = "full edition" if key == "" else key.replace("+", " + ")
+            if set(states) == {"skipped"}:
+                name = "nothing this week"
+            shown = " · ".join(f"{state.replace('_', ' ')} {n:,}"
+                               for state, n in sorted(states.items()))
+            say(f"    {escape(name):<32} {shown}")
     if s.sending_now:
         say(f"  [cyan]now[/]        being sent by {escape(s.sending_now)}")
     if s.in_doubt_csv:

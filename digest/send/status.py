@@ -1,8 +1,10 @@
 """`digest status`: where each newsletter of an edition stands, from the database alone.
 
 Per newsletter: its state (draft / sending / sent), how many were sent, are in doubt, failed,
-remain untried or are suppressed; the runs of `digest send` with their times and outcome; the
-batches with their provider message ids. Nothing here changes anything.
+remain untried or are suppressed (and, for a newsletter cut to readers' topics, the same per
+variant, with those skipped for want of a story on their topics); the runs of `digest send`
+with their times and outcome; the batches with their provider message ids. Nothing here
+changes anything.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class NewsletterStatus:
     suppressed: int
     sending_now: str | None  # who holds the send lease, when someone does
     in_doubt_csv: str | None
+    skipped: int = 0  # no story on their topics this week (DIGEST_VARIANT_QUIET=skip)
+    # per copy sent ("" the full edition, else the variant's key): {state: count}
+    variants: dict[str, dict[str, int]] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
     batches: list[Batch] = field(default_factory=list)
 
@@ -112,7 +117,9 @@ def edition_status(settings: Settings, edition: str,
     for slug in sorted(slugs):
         state = states.get(slug)
         draft = built.newsletter(slug) if built else None
-        counts = Ledger(engine, edition, slug).states()
+        ledger = Ledger(engine, edition, slug)
+        counts = ledger.states()
+        copies = ledger.by_variant()
         csv = newsletter_folder(settings.out_dir, edition, slug) / IN_DOUBT_CSV
         found.append(NewsletterStatus(
             edition=edition,
@@ -131,6 +138,8 @@ def edition_status(settings: Settings, edition: str,
             suppressed=_suppressed(engine, slug),
             sending_now=senders.get(slug),
             in_doubt_csv=str(csv) if csv.exists() and counts.get("in_doubt") else None,
+            skipped=counts.get("skipped", 0),
+            variants=copies if set(copies) - {""} or counts.get("skipped") else {},
             runs=_runs(engine, edition, slug, running=slug in senders),
             batches=_batches(engine, edition, slug),
         ))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
 from sqlalchemy import Engine
+
+from digest.models import Article, Block, Tag
 
 NEWSLETTERS_TOML = """
 [newsletters.roundup]
@@ -88,3 +91,31 @@ def add_readers(engine: Engine, newsletter: str, topics: dict[str | None, int]) 
             for key, count in topics.items() for n in range(count)]
     with engine.begin() as conn:
         conn.execute(subscribers.insert(), rows)
+
+
+STORIES = {  # week -> (id, title, tag)
+    "2026-W47": [("w47-cartel", "Cement cartel fine upheld on appeal", "Antitrust"),
+                 ("w47-tariff", "Steel tariff quotas extended to 2028", "Trade"),
+                 ("w47-ai", "AI Office names its first enforcement director", "AI policy"),
+                 ("w47-russia", "New sanctions package targets shadow fleet", "Sanctions")],
+    "2026-W48": [("w48-merger", "Telecoms merger cleared with remedies", "Antitrust"),
+                 ("w48-wto", "WTO panel rules against export levies", "Trade"),
+                 ("w48-chips", "Chip export sanctions widened to new buyers", "Sanctions"),
+                 ("w48-model", "Model providers publish first training-data summaries",
+                  "AI policy")],
+}
+
+
+def readers_articles() -> list[Article]:
+    """Four stories a week, one per topic, in 2026-W47 and 2026-W48."""
+    found = []
+    for week, stories in STORIES.items():
+        monday = datetime.fromisocalendar(2026, int(week[-2:]), 1).replace(tzinfo=UTC)
+        for n, (ident, title, tag) in enumerate(stories):
+            found.append(Article(
+                id=ident, title=title, url=f"https://regwire.example/articles/{ident}",
+                authors=["Jo Writer"], published_at=monday.replace(day=monday.day + n, hour=9),
+                kind="News", tags=[Tag.from_name(tag)], standfirst=f"{title}: the details.",
+                body=[Block("paragraph", f"{title}. More on this story in the full article.")],
+                contact="Editorial: editors@regwire.example", source="tests/web_public"))
+    return found

@@ -23,39 +23,19 @@ import pytest
 from digest.archive.articles import save_articles
 from digest.archive.db import connect, dispose_all
 from digest.archive.schema import signups
-from digest.models import Article, Block, Tag
-from tests.support.readers import body_text, link_in, outbox, read_eml, write_publisher
+from tests.support.readers import (
+    STORIES,
+    body_text,
+    link_in,
+    outbox,
+    read_eml,
+    readers_articles,
+    write_publisher,
+)
 
 pytestmark = pytest.mark.timeout(180)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SLUG = "roundup"
-
-STORIES = {  # week -> (id, title, tag)
-    "2026-W47": [("w47-cartel", "Cement cartel fine upheld on appeal", "Antitrust"),
-                 ("w47-tariff", "Steel tariff quotas extended to 2028", "Trade"),
-                 ("w47-ai", "AI Office names its first enforcement director", "AI policy"),
-                 ("w47-russia", "New sanctions package targets shadow fleet", "Sanctions")],
-    "2026-W48": [("w48-merger", "Telecoms merger cleared with remedies", "Antitrust"),
-                 ("w48-wto", "WTO panel rules against export levies", "Trade"),
-                 ("w48-chips", "Chip export sanctions widened to new buyers", "Sanctions"),
-                 ("w48-model", "Model providers publish first training-data summaries",
-                  "AI policy")],
-}
-
-
-def _articles() -> list[Article]:
-    found = []
-    for week, stories in STORIES.items():
-        monday = datetime.fromisocalendar(2026, int(week[-2:]), 1).replace(tzinfo=UTC)
-        for n, (ident, title, tag) in enumerate(stories):
-            found.append(Article(
-                id=ident, title=title, url=f"https://regwire.example/articles/{ident}",
-                authors=["Jo Writer"], published_at=monday.replace(day=monday.day + n, hour=9),
-                kind="News", tags=[Tag.from_name(tag)], standfirst=f"{title}: the details.",
-                body=[Block("paragraph", f"{title}. More on this story in the full article.")],
-                contact="Editorial: editors@regwire.example", source="tests/web_public"))
-    return found
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -93,7 +73,7 @@ class Newsroom:
 def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:
     room = Newsroom(tmp_path_factory.mktemp("readers"))
     engine = connect(room.env["DIGEST_DATABASE_URL"])
-    save_articles(engine, _articles())
+    save_articles(engine, readers_articles())
     with engine.begin() as conn:  # a sign-up nobody confirmed for a month: serve purges it
         conn.execute(signups.insert().values(
             newsletter=SLUG, email="stale@example.org", nonce="stale-nonce",

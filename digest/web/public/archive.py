@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from digest import placeholders
 from digest.editions.frozen import Published, frozen_html, published
 from digest.editions.ids import is_edition_id, is_slug
+from digest.editions.variants import is_variant_key
 
 # Personal placeholders filled per recipient at send time; the public copy gets neutral text.
 NEUTRAL_NAME = "reader"
@@ -71,13 +72,15 @@ def archive(engine: Engine, path_of: Paths,
 
 
 def web_version(engine: Engine, edition: str, slug: str, unsubscribe_help_url: str,
-                manage_request_url: str = "/manage") -> str | None:
-    """The frozen email's HTML with the personal placeholders made neutral (the manage link
-    goes to the page where a reader asks for their own); None unless the newsletter of that
-    edition was sent."""
+                manage_request_url: str = "/manage", variant: str = "") -> str | None:
+    """The frozen email's HTML (or its `variant`'s, cut to some readers' topics) with the
+    personal placeholders made neutral (the manage link goes to the page where a reader asks
+    for their own); None unless the newsletter of that edition was sent."""
     if not (is_edition_id(edition) and is_slug(slug)):
         return None
-    html = frozen_html(engine, edition, slug)
+    if variant and not is_variant_key(variant):
+        return None
+    html = frozen_html(engine, edition, slug, variant)
     if html is None:
         return None
     neutral = {

@@ -68,7 +68,7 @@ def archive_routes(settings: Settings, engine: Engine) -> list[Route]:
         help_path = request.url_for("unsubscribe_help").path
         manage_path = request.url_for("manage_request").path
         html = await run_in_threadpool(web_version, engine, edition, slug, help_path,
-                                       manage_path)
+                                       manage_path, request.path_params.get("key", ""))
         if html is None:
             return not_found(request)
         return HTMLResponse(html, headers=WEB_VERSION_HEADERS)
@@ -93,5 +93,7 @@ def archive_routes(settings: Settings, engine: Engine) -> list[Route]:
         Route("/archive", index, methods=["GET"], name="archive"),
         Route("/archive/{slug}", one_newsletter, methods=["GET"], name="archive_newsletter"),
         Route("/archive/{edition}/{slug}", email, methods=["GET"], name="web_version"),
+        Route("/archive/{edition}/{slug}/{key}", email, methods=["GET"],
+              name="variant_web_version"),  # a variant cut to some readers' topics
         Route("/feeds/{slug}.atom", feed, methods=["GET"], name="archive_feed"),
     ]
