@@ -197,7 +197,7 @@ def export(engine: Engine, email: str) -> dict[str, Any]:
         ]
         sent = [
             {"edition": r.edition, "newsletter": r.newsletter, "state": r.state,
-             "at": _iso(r.updated_at)}
+             "copy": r.variant or "full edition", "at": _iso(r.updated_at)}
             for r in conn.execute(select(deliveries).where(d.email == email)
                                   .order_by(d.updated_at, d.edition, d.newsletter))
         ]

@@ -148,7 +148,7 @@ def test_the_data_download_has_lists_topics_suppressions_and_what_was_sent(site,
     assert [(x["newsletter"], x["topics"]) for x in data["lists"]] == [("roundup", ["trade"])]
     assert data["topics"] == {"roundup": ["trade"]}
     assert data["sent"] == [{"edition": "2026-W47", "newsletter": "roundup", "state": "sent",
-                             "at": "2026-11-23T00:00:00+00:00"}]
+                             "copy": "full edition", "at": "2026-11-23T00:00:00+00:00"}]
     assert data["suppressions"] == []
     assert {c["change"] for c in data["history"]} >= {"subscribed"}
 
