@@ -48,7 +48,7 @@ from digest.editions.states import aware
 from digest.errors import DigestError
 from digest.send.message import Recipient
 from digest.subscribers import EVERY, no_jit, receiving, whole_list_joins
-from digest.subscribers.lists import not_paused
+from digest.subscribers.lists import not_paused, summed
 
 Page = tuple[int, list[Recipient]]  # (last subscriber row id read, recipients)
 DIED = "the run sending it died (a crash, a kill or a power cut) while it was with the provider"
@@ -81,20 +81,9 @@ class Ledger:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def to_send(self) -> int:
-        """Subscribers who get the edition when it is sent now (suppressed ones excluded)."""
-        unsent = ~exists().where(
-            self._this,
-            deliveries.c.email == subscribers.c.email,
-            deliveries.c.state != "failed",  # a refused batch is tried again by the next run
-        )
-        query = select(func.count()).where(receiving(self.newsletter), unsent)
-        with self.engine.connect() as conn:
-            whole_list_joins(conn)
-            return int(conn.scalar(query) or 0)
-
     def to_send_by_topics(self) -> dict[str | None, int]:
-        """to_send(), by the readers' topics (to count who gets which variant)."""
+        """Subscribers who get the edition when it is sent now (suppressed and paused ones
+        excluded), by their topics: how many get which copy (routing.py)."""
         unsent = ~exists().where(
             self._this,
             deliveries.c.email == subscribers.c.email,
@@ -104,7 +93,8 @@ class Ledger:
                  .where(receiving(self.newsletter), unsent).group_by(subscribers.c.topics))
         with self.engine.connect() as conn:
             whole_list_joins(conn)
-            return {key or None: int(n) for key, n in conn.execute(query)}
+            rows = conn.execute(query).all()
+        return summed(rows)
 
     def page(self, after: int, limit: int) -> Page:
         """The next `limit` recipients not yet tried, after subscriber row id `after`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -170,4 +170,13 @@ def topic_groups(engine: Engine, newsletter: str) -> dict[str | None, int]:
     )
     with engine.connect() as conn:
         whole_list_joins(conn)
-        return {key or None: int(n) for key, n in conn.execute(query)}
+        rows = conn.execute(query).all()
+    return summed(rows)
+
+
+def summed(rows: Iterable[tuple[str | None, int]]) -> dict[str | None, int]:
+    """(topics key, count) rows as a dict, "" and NULL both meaning no topics."""
+    found: dict[str | None, int] = {}
+    for key, n in rows:
+        found[key or None] = found.get(key or None, 0) + int(n)
+    return found
