@@ -22,6 +22,7 @@ from digest.archive.schema import subscribers, suppressions
 from digest.send.tokens import InvalidToken, make_token, verify_token
 from digest.settings import Settings
 from digest.subscribers import suppress
+from digest.subscribers.links import manage_token
 from digest.web.public.app import create_app
 from digest.web.public.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureCheck
 from tests.fuzz.conftest import fuzz
@@ -43,6 +44,7 @@ class Site:
         self.emails = add_subscribers(self.engine, NEWSLETTER, 3)
         suppress(self.engine, self.emails[0], NEWSLETTER, "unsubscribed", "seed")
         self.tokens = [make_token(self.key, e, NEWSLETTER) for e in self.emails]
+        self.tokens += [manage_token(self.key, e, 0) for e in self.emails]  # near misses too
         # One sent edition (public) and one draft (must stay a 404 like any unknown page).
         publish(self.settings, self.engine, "2026-W45", NEWSLETTER, "Antitrust Weekly")
         publish(self.settings, self.engine, "2026-W46", NEWSLETTER, "Antitrust Weekly",
@@ -101,7 +103,12 @@ PATHS = ["/u/{t}", "/u/{t}/resubscribe", "/webhooks/sendgrid", "/archive", "/arc
          f"/archive/{NEWSLETTER}", f"/archive/2026-W45/{NEWSLETTER}",
          f"/archive/2026-W46/{NEWSLETTER}", "/feeds/{t}.atom",
          f"/feeds/{NEWSLETTER}.atom", "/feeds/{t}", "/unsubscribe", "/healthz", "/", "/{t}",
-         "/u/", "/u//resubscribe", "/archive/../../etc/passwd"]
+         "/u/", "/u//resubscribe", "/archive/../../etc/passwd",
+         # sign-up and the preference centre (issue 11)
+         "/subscribe/{t}", "/subscribe/regulatory-roundup", "/confirm/{t}", "/manage",
+         "/manage/{t}", "/manage/{t}/save", "/manage/{t}/pause", "/manage/{t}/resume",
+         "/manage/{t}/leave-all", "/manage/{t}/data", "/manage/{t}/erase",
+         "/manage/{t}/new-link", f"/archive/2026-W45/{NEWSLETTER}/{{t}}"]
 CONTENT_TYPES = ["application/x-www-form-urlencoded", "application/json", "multipart/form-data",
                  "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-"
                  "urlencoded; charset=utf-16", "", "\x00", "a" * 300]
