@@ -44,7 +44,8 @@ VALIDATOR = next((c for c in (os.environ.get("DIGEST_MJML_VALIDATOR", ""),
 
 HOSTILE = ["<script>alert(1)</script>", "<b onmouseover=alert(1)>x</b>", '"><img src=x>',
            "{{ 7*7 }}", "{% raw %}", "{{ settings.secret_key }}", "%%name%%",
-           "%%unsubscribe_url%%", "%%email%%", "\r\n", "\n.\n", "Bcc: all@example.org",
+           "%%unsubscribe_url%%", "%%manage_url%%", "%%email%%", "\r\n", "\n.\n",
+           "Bcc: all@example.org",
            "\u202e", "\u200f", "\u2066", "&amp;", "&#x3C;", "]]>", "<!--", "javascript:alert(1)",
            "<mj-raw>", "</mj-text>", "<mj-section>", "\x0b", "\u2028", "🙂", "ﷺ", "A" * 4000]
 FIELD = st.lists(st.sampled_from(HOSTILE) | st.text(max_size=12), min_size=1, max_size=5).map(
@@ -66,7 +67,8 @@ def article(title: str, standfirst: str, body: str, author: str, kind: str, url:
 
 ARTICLES = st.lists(st.builds(article, FIELD, FIELD, FIELD, FIELD, FIELD,
                               st.sampled_from(["javascript:alert(1)", "https://ok.example/a",
-                                               "%%unsubscribe_url%%", "data:text/html,x", ""])
+                                               "%%unsubscribe_url%%", "%%manage_url%%",
+                                               "data:text/html,x", ""])
                               | FIELD, FIELD, FIELD),
                     min_size=1, max_size=4)
 
@@ -123,7 +125,7 @@ def test_hostile_article_fields_are_escaped_inert_valid_and_within_budget(
     plain = structure((baseline / "email.html").read_text())
     own = {p: ((baseline / "email.html").read_text().count(p),
                (baseline / "email.txt").read_text().count(p))
-           for p in ("%%name%%", "%%email%%", "%%unsubscribe_url%%")}
+           for p in ("%%name%%", "%%email%%", "%%unsubscribe_url%%", "%%manage_url%%")}
     kept = tmp_path / "mjml"
     kept.mkdir()
     counter = itertools.count(1)
@@ -140,7 +142,7 @@ def test_hostile_article_fields_are_escaped_inert_valid_and_within_budget(
         assert parsed.tags <= plain.tags, parsed.tags - plain.tags  # no element of theirs
         assert parsed.attributes <= plain.attributes | {"title"}, parsed.attributes
         for link in parsed.links:
-            assert re.match(r"(https?:|mailto:|#|%%unsubscribe_url%%$)", link), link
+            assert re.match(r"(https?:|mailto:|#|%%(unsubscribe|manage)_url%%$)", link), link
         for placeholder, (in_html, in_text) in own.items():
             assert html.count(placeholder) == in_html and text.count(placeholder) == in_text
         for line in (manifest["subject"], manifest["preheader"]):
