@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -179,19 +180,19 @@ def manage_routes(settings: Settings, writer: Writer, catalogue: Catalogue,
         await writer.run(pause, reader.email, until, SOURCE)
         return back(request, reader, "paused")
 
-    async def resume(request: Request) -> Response:
-        found = await posted(request)
-        if isinstance(found, Response):
-            return found
-        await writer.run(pause, found[0].email, None, SOURCE)
-        return back(request, found[0], "resumed")
+    def button(function: Callable[..., Any], *args: Any, done: str) -> Callable[..., Any]:
+        """A form that is only a button: function(engine, email, *args, source), then back."""
+        async def pressed(request: Request) -> Response:
+            found = await posted(request)
+            if isinstance(found, Response):
+                return found
+            await writer.run(function, found[0].email, *args, SOURCE)
+            return back(request, found[0], done)
 
-    async def leave(request: Request) -> Response:
-        found = await posted(request)
-        if isinstance(found, Response):
-            return found
-        await writer.run(leave_all, found[0].email, SOURCE)
-        return back(request, found[0], "left")
+        return pressed
+
+    resume = button(pause, None, done="resumed")
+    leave = button(leave_all, done="left")
 
     async def data(request: Request) -> Response:
         found = await posted(request)
