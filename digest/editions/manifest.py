@@ -121,4 +121,5 @@ def index_entry(result: NewsletterResult) -> dict[str, Any]:
             "status": result.status, "articles": result.articles,
             "more_this_week": result.more, "html_bytes": result.html_bytes,
             "warnings": len(result.warnings), "checks": result.checks,
+            "variants": sum(v.status == "built" for v in result.variants),  # renders by topics
             "path": f"{result.slug}/"}
