@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from digest.errors import DigestError
@@ -23,10 +23,16 @@ def _env() -> SandboxedEnvironment:
                                 finalize=inert_output)
 
 
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> Template:
+    """Compiled once: every newsletter of a build usually shares one subject template."""
+    return _env().from_string(template)
+
+
 def check_subject_template(template: str) -> str | None:
     """A syntax problem in `template`, or None."""
     try:
-        _env().from_string(template)
+        _compiled(template)
     except TemplateSyntaxError as exc:
         return f"line {exc.lineno}: {exc.message}"
     return None
@@ -36,7 +42,7 @@ def render_line(template: str, context: dict[str, Any], *, where: str) -> str:
     """Render a one-line template; whitespace (CR/LF included) collapses to single spaces so
     the result is safe as a header value."""
     try:
-        text = _env().from_string(template).render(context)
+        text = _compiled(template).render(context)
     except TemplateError as exc:
         raise DigestError(f"{where}: {exc}",
                           hint="Subjects may use newsletter, edition, lead and count.") from None
