@@ -1,6 +1,6 @@
 """Ingest throughput and memory: 10,000 generated articles, mixed formats, fresh SQLite archive.
 
-    .venv/bin/python bench/ingest.py [--articles 10000] [--runs 3]
+    .venv/bin/python bench/ingest.py [--articles 10000] [--runs 3] [--tiny]
 
 Writes a quarter of the articles as page-text exports (one file each), a quarter as Markdown
 files, a quarter as JSON Lines (500 a file) and a quarter as RSS 2.0 feeds (100 items a feed).
@@ -148,7 +148,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tiny", action="store_true", help="200 articles, once (CI)")
     args = parser.parse_args()
+    if args.tiny:
+        args.articles, args.runs = 200, 1
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
         corpus = Path(tmp) / "corpus"
         generate(corpus, args.articles)

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/send.py            # 100,000 recipients to SendGrid (3 runs), SMTP 2,000
     .venv/bin/python bench/send.py --big      # and one run of 1,000,000 recipients
+    .venv/bin/python bench/send.py --tiny     # 1,000 recipients once, SMTP 100 (CI)
 
 SendGrid: the official client against the SendGrid-compatible test server on 127.0.0.1, run in
 a process of its own so it does not share the sender's GIL. Each send runs in a fresh process
@@ -142,7 +143,10 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--edition", help=argparse.SUPPRESS)
     parser.add_argument("--slug", help=argparse.SUPPRESS)
+    parser.add_argument("--tiny", action="store_true", help="1,000 recipients once, SMTP 100")
     args = parser.parse_args()
+    if args.tiny:
+        args.count, args.runs, args.smtp, args.big = 1000, 1, 100, False
     if args.child:
         child(args)
         return

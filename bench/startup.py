@@ -14,6 +14,7 @@ process for every command. `--tiny` runs once each (CI checks that the bench sti
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="one run each (CI)")
     args = parser.parse_args()
     runs = 1 if args.tiny else args.runs
+    compileall.compile_dir(ROOT / "digest", quiet=1)  # as an installed copy has it
 
     program = digest_program()
     cases: dict[str, list[str]] = {"python -c pass": [sys.executable, "-c", "pass"]}
@@ -77,8 +79,9 @@ def main() -> None:
         print(f"{name:{width}}  {median:6.3f}s  {min(seconds):6.3f}s  {added:>11}  "
               f"{statistics.median(cpu[name]):9.3f}s")
     slowest = max(statistics.median(s) for n, s in times.items() if n != "python -c pass")
-    verdict = "met" if slowest <= GOAL else "NOT met"
-    print(f"slowest command median {slowest:.3f} s; goal at most {GOAL} s: {verdict}")
+    met = "met" if slowest <= GOAL else "NOT met"
+    verdict = "" if args.tiny else f"; goal at most {GOAL} s: {met}"
+    print(f"slowest command median {slowest:.3f} s{verdict}")
 
 
 if __name__ == "__main__":

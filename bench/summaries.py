@@ -1,6 +1,7 @@
 """ROUGE and speed bench for `digest.summarise` on the BBC News Summary evaluation pairs.
 
     python bench/summaries.py [--half tune|held-out|both] [--limit N] [--jobs 2] [--data DIR]
+                              [--tiny]
 
 Ours against lead, a TF-IDF centroid, TextRank and LexRank (both from sumy), at the word
 budgets the newsletters use (45, 55, 60) and at matched average length: each baseline gets the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import math
 import statistics
 import sys
@@ -302,7 +304,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N pairs of each half")
     parser.add_argument("--jobs", type=int, default=2, help="processes for ROUGE scoring")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--tiny", action="store_true", help="10 pairs of each half, one job (CI)")
     args = parser.parse_args()
+    if args.tiny:
+        args.limit, args.jobs = 10, 1
+    if importlib.util.find_spec("sumy") is None:
+        print("sumy (the baselines) is not installed: nothing to measure. "
+              "pip install -e '.[test,bench]' brings it.")
+        return
     if not (args.data / "articles").is_dir():
         print(f"No evaluation data at {args.data} (the BBC News Summary pairs are not shipped "
               "with the project): nothing to measure. Pass --data DIR to point at a copy.")

@@ -4,7 +4,7 @@ Starts `digest serve` (uvicorn, its own process) on 127.0.0.1 with a fresh SQLit
 temporary folder, fires the POSTs (one distinct address each), prints requests/s and latency
 percentiles, then stops the server and checks that every suppression was recorded.
 
-    .venv/bin/python bench/unsubscribe.py [--requests 10000] [--clients 50]
+    .venv/bin/python bench/unsubscribe.py [--requests 10000] [--clients 50] [--tiny]
 
 Exit status 1 if any request failed or any suppression is missing. Target: >= 500 requests/s.
 """
@@ -50,7 +50,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--tiny", action="store_true", help="200 POSTs from 10 clients (CI)")
     args = parser.parse_args()
+    if args.tiny:
+        args.requests, args.clients = 200, 10
 
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
         folder = Path(tmp)
