@@ -218,6 +218,13 @@ def run_once(db: Path, subscribers: Path, out: Path) -> dict:
     return data
 
 
+def imports_alone() -> float:
+    """A process that only starts and imports what a build imports: the floor of the figure."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import digest.build, digest.settings"], check=True)
+    return time.perf_counter() - started
+
+
 def npm_mjml() -> Path | None:
     """The npm `mjml` compiler CI installs, if this machine has it."""
     for candidate in (os.environ.get("DIGEST_MJML_VALIDATOR", ""),
@@ -249,6 +256,7 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
 
     mjml = npm_mjml()
     renders: list[float] = []
+    floors: list[float] = []
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
         root = Path(tmp)
         subscribers = root / "subscribers"
@@ -265,6 +273,7 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
         results = []
         for n in range(runs):  # alternating, so a burst of load hits both alike
             results.append(run_once(db, subscribers, root / f"out-{n}"))
+            floors.append(imports_alone())
             if mjml is not None:
                 renders.append(npm_render(mjml, largest_email(root / f"out-{n}")))
 
@@ -280,6 +289,8 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
     verdict = f"goal <= {goal} s: {'met' if whole <= goal else 'NOT met'}" if goal else ""
     print(f"  whole process (start-up, imports, build) {whole:6.2f} s "
           f"{median('process_cpu'):6.2f} s   {verdict}")
+    print(f"    of which start-up and imports alone    {statistics.median(floors):6.2f} s   "
+          "(python -c 'import digest.build, digest.settings')")
     print(f"  build_editions()                         {median('seconds'):6.2f} s "
           f"{median('cpu'):6.2f} s")
     for stage in STAGES:
