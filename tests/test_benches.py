@@ -20,6 +20,7 @@ EXPECTED = {
     "build.py": ["whole process (start-up, imports, build)", "build_editions()", "peak memory"],
     "ingest.py": ["articles/s", "peak RSS"],
     "send.py": ["recipients/s", "peak RSS", "messages/s"],
+    "smtp.py": ["messages/s", "aiosmtpd"],
     "startup.py": ["python -c pass", "digest --help", "digest build --help"],
     "summaries.py": ["ours-60w"],
     "unsubscribe.py": ["requests/s", "verdict      OK"],
@@ -27,7 +28,8 @@ EXPECTED = {
 
 
 def test_every_bench_is_covered() -> None:
-    assert {b.stem for b in BENCHES} >= {"build", "ingest", "send", "startup", "unsubscribe"}
+    assert {b.stem for b in BENCHES} >= {"build", "ingest", "send", "smtp", "startup",
+                                         "unsubscribe"}
 
 
 @pytest.mark.parametrize("bench", BENCHES, ids=lambda p: p.name)

@@ -1,0 +1,208 @@
+"""SMTP throughput: messages per second to Postfix's smtp-sink and to aiosmtpd, by connections.
+
+    .venv/bin/python bench/smtp.py [--messages 5000] [--runs 3] [--connections 1,4] [--tiny]
+
+Both servers run on 127.0.0.1 in processes of their own: smtp-sink (a fast C sink from the
+Debian package `postfix`, which `.ci/run` installs) throws each message away after its final
+reply; aiosmtpd (the test suite's server) parses and keeps it. Each send is a real `run_send` of
+a ~70 KB digest edition to MESSAGES subscribers, with the ledger in a fresh SQLite file, in a
+fresh process that reports its wall time, CPU time and peak RSS. Prints, for each server and
+number of connections (DIGEST_SMTP_CONNECTIONS), the median messages/s of the runs, beside
+listmonk's published ~830 messages/s per SMTP node. Goal: at least 1,000 messages/s to
+smtp-sink with the default number of connections. `--tiny` sends 200 messages once (CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.data import TEXT, add_subscribers, make_edition  # noqa: E402
+
+SMTP_SINK = Path("/usr/sbin/smtp-sink")
+GOAL = 1000  # messages/s to smtp-sink
+LISTMONK = 830  # messages/s per SMTP node, as listmonk reports
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+from digest.send.runner import run_send
+from digest.settings import Settings
+started, cpu = time.perf_counter(), time.process_time()
+report = run_send(Settings(), sys.argv[1], sys.argv[2])
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmHWM:")) / 1024
+print(json.dumps({"sent": report.sent, "seconds": seconds, "cpu": cpu, "peak_mb": peak,
+                  "ok": report.ok, "stopped": report.stopped}))
+"""
+
+AIOSMTPD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from tests.support.smtp_server import SmtpServer
+server = SmtpServer(keep=False).start()
+print("PORT", server.port, flush=True)
+sys.stdin.read()  # until the bench closes our stdin
+print("RECEIVED", server.count, flush=True)
+"""
+
+
+def big_html() -> str:
+    """About 70 KB of HTML with the placeholders a digest carries: a real edition's size."""
+    from tests.support.data import HTML
+
+    item = (
+        '<tr><td style="padding:12px 24px;font-family:Arial,sans-serif;font-size:15px;'
+        'line-height:22px;color:#1a1a1a"><h2 style="margin:0 0 6px;font-size:18px">'
+        "Commission opens a formal probe into cloud licensing terms</h2><p style=\"margin:0\">"
+        + "Regulators said the terms may lock customers in and raise switching costs. " * 6
+        + '</p><a href="https://regwire.example/articles/1234" style="color:#0b5cad">Read more</a>'
+        "</td></tr>\n"
+    )
+    return HTML.replace("</body>", "<table>" + item * 70 + "</table></body>")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpSink:
+    """/usr/sbin/smtp-sink on 127.0.0.1; counts the messages it took (its -c counters)."""
+
+    name = "smtp-sink"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []  # it will not run as root
+        self.process = subprocess.Popen(
+            [str(SMTP_SINK), "-c", *user, f"127.0.0.1:{self.port}", "256"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("smtp-sink did not start")
+
+    def stop(self) -> str:
+        self.process.terminate()
+        out = self.process.communicate(timeout=10)[0]
+        counters = out.replace("\r", "\n").split()
+        return next((c for c in reversed(counters) if c.startswith("mesg=")), "mesg=0")
+
+
+class Aiosmtpd:
+    name = "aiosmtpd"
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", AIOSMTPD, str(ROOT)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().split()
+        if not line or line[0] != "PORT":
+            raise SystemExit("the aiosmtpd server did not start")
+        self.port = int(line[1])
+
+    def stop(self) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        received = self.process.stdout.read().strip()
+        self.process.wait(timeout=30)
+        return received
+
+
+def send_once(env: dict[str, str], edition: str, slug: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, edition, slug], env=env,
+                         capture_output=True, text=True, check=False, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"send failed:\n{out.stdout}\n{out.stderr}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not result["ok"]:
+        raise SystemExit(f"send incomplete: {result}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", default="1,4", help="comma-separated counts to compare")
+    parser.add_argument("--tiny", action="store_true", help="200 messages, once (CI)")
+    args = parser.parse_args()
+    if args.tiny:
+        args.messages, args.runs = 200, 1
+    counts = [int(c) for c in args.connections.split(",")]
+    servers = [Aiosmtpd]
+    if SMTP_SINK.exists():
+        servers.insert(0, SmtpSink)
+    else:
+        print(f"{SMTP_SINK} is not installed (Debian package postfix): aiosmtpd only")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"{args.messages:,} messages a send, median of {args.runs} run(s)")
+
+    work = Path(tempfile.mkdtemp(prefix="digest-smtpbench-"))
+    try:
+        from digest.archive import connect
+
+        database = f"sqlite:///{work / 'bench.db'}"
+        engine = connect(database)
+        slug = "bench-smtp"
+        add_subscribers(engine, slug, args.messages)
+        engine.dispose()
+        html = big_html()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")},
+            "DIGEST_DATA_DIR": str(work / "data"), "DIGEST_OUT_DIR": str(work / "editions"),
+            "DIGEST_DATABASE_URL": database, "DIGEST_SECRET_KEY": "bench-secret",
+            "DIGEST_SENDER": "smtp", "PYTHONPATH": str(ROOT),
+        }
+        week = 0
+        for server_class in servers:
+            for connections in counts:
+                server = server_class()
+                rates, cpus, peaks = [], [], []
+                try:
+                    for _ in range(args.runs):
+                        week += 1
+                        edition = f"2026-W{week:02d}"
+                        make_edition(work / "editions", edition, slug, html=html, text=TEXT)
+                        result = send_once({**env, "DIGEST_SMTP_PORT": str(server.port),
+                                            "DIGEST_SMTP_CONNECTIONS": str(connections)},
+                                           edition, slug)
+                        rates.append(result["sent"] / result["seconds"])
+                        cpus.append(result["cpu"] / result["sent"] * 1000)
+                        peaks.append(result["peak_mb"])
+                finally:
+                    received = server.stop()
+                rate = statistics.median(rates)
+                print(f"{server.name:9} {connections:2d} connection(s): {rate:7,.0f} messages/s "
+                      f"({statistics.median(cpus):.2f} ms CPU a message, peak RSS "
+                      f"{max(peaks):.0f} MB; server counted {received})")
+        print(f"listmonk reports ~{LISTMONK} messages/s per SMTP node; goal here: at least "
+              f"{GOAL:,}/s to smtp-sink")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
