@@ -9,7 +9,7 @@ a ~70 KB digest edition to MESSAGES subscribers, with the ledger in a fresh SQLi
 fresh process that reports its wall time, CPU time and peak RSS. Prints, for each server and
 number of connections (DIGEST_SMTP_CONNECTIONS), the median messages/s of the runs, beside
 listmonk's published ~830 messages/s per SMTP node. Goal: at least 1,000 messages/s to
-smtp-sink with the default number of connections. `--tiny` sends 200 messages once (CI).
+smtp-sink with the default number of connections. `--tiny` sends 50 messages once (CI).
 """
 
 from __future__ import annotations
@@ -147,10 +147,10 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", default="1,4", help="comma-separated counts to compare")
-    parser.add_argument("--tiny", action="store_true", help="200 messages, once (CI)")
+    parser.add_argument("--tiny", action="store_true", help="50 messages, once (CI)")
     args = parser.parse_args()
     if args.tiny:
-        args.messages, args.runs = 200, 1
+        args.messages, args.runs = 50, 1
     counts = [int(c) for c in args.connections.split(",")]
     servers = [Aiosmtpd]
     if SMTP_SINK.exists():
