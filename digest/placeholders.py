@@ -82,6 +82,11 @@ class Template:
         """The placeholders this text uses."""
         return frozenset(self._names)
 
+    @property
+    def pieces(self) -> list[str]:
+        """The text cut at its placeholders: literal, placeholder, literal, ..., literal."""
+        return list(self._pieces)
+
     def fill(self, values: Mapping[str, str], *, escape: bool = False) -> str:
         if not self._names:
             return self._pieces[0]

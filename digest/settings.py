@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     """CA certificates (PEM) to verify the SMTP server with; empty uses the system's."""
     smtp_allow_plaintext_auth: bool = False
     """Log in with DIGEST_SMTP_SECURITY=none, password in clear (only for a relay on loopback)."""
+    smtp_connections: int = Field(4, ge=1, le=32)
+    """SMTP connections sending at once, each reused; a crash leaves at most this many in doubt."""
 
     # Pre-send checks (digest check)
     chromium_path: Path = Path("/usr/bin/chromium")

@@ -3,13 +3,13 @@
 The edition is rendered once by `digest build`; here %%name%%, %%email%%, %%unsubscribe_url%%
 and %%manage_url%% are filled in per recipient in one pass (HTML-escaped in the HTML part;
 digest/placeholders.py), never by re-rendering. SMTP and the outbox get whole MIME messages,
-assembled from pre-encoded pieces so a send of many thousands does not build thousands of
-email.message objects; SendGrid gets the same values as `substitutions` (backends/sendgrid.py).
+assembled from pieces encoded once per edition (digest/send/encoded.py), so a send of many
+thousands neither builds thousands of email.message objects nor encodes the page thousands of
+times; SendGrid gets the same values as `substitutions` (see backends/sendgrid.py).
 """
 
 from __future__ import annotations
 
-import binascii
 import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 from digest.editions import BuiltEdition
 from digest.errors import DigestError
-from digest.placeholders import EMAIL, MANAGE_URL, NAME, Template
+from digest.placeholders import EMAIL, MANAGE_URL, NAME, Template, fill
 from digest.placeholders import UNSUBSCRIBE_URL as UNSUBSCRIBE
+from digest.send.encoded import EncodedPart
 from digest.send.tokens import UnsubscribeLinks
 from digest.settings import Settings
 from digest.subscribers.links import ManageLinks
@@ -74,7 +75,8 @@ class EditionMail:
         self.categories = [built.slug, built.edition]
         self._subject = Template(self.subject)
         self._personal_subject = bool(self._subject.names)
-        self._text, self._html = Template(built.text), Template(built.html)
+        self._text = EncodedPart("text/plain", built.text)
+        self._html = EncodedPart("text/html", built.html, escape=True)
         self._boundary = f"=_digest_{secrets.token_hex(12)}"  # "=_" never occurs in QP text
         self._fixed = self._fixed_headers()
 
@@ -104,7 +106,7 @@ class EditionMail:
     def bodies(self, who: Recipient) -> tuple[str, str]:
         """This recipient's text and HTML parts, as mime() fills them (for the checks)."""
         values = self.values(who)
-        return self._text.fill(values), self._html.fill(values, escape=True)
+        return fill(self.built.text, values), fill(self.built.html, values, escape=True)
 
     # -- headers -----------------------------------------------------------------------------
 
@@ -155,25 +157,12 @@ class EditionMail:
         parts = [
             head.encode("utf-8"),
             boundary,
-            _part("text/plain", self._text.fill(values)),
+            self._text.encode(values),
             boundary,
-            _part("text/html", self._html.fill(values, escape=True)),
+            self._html.encode(values),
             f"--{self._boundary}--{CRLF}".encode(),
         ]
         return b"".join(parts), message_id
-
-
-def _part(content_type: str, text: str) -> bytes:
-    head = (
-        f'Content-Type: {content_type}; charset="utf-8"{CRLF}'
-        f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}"
-    )
-    # CRLF everywhere first: b2a_qp keeps the line ends it finds and uses them for soft breaks.
-    body = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", CRLF)
-    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True)
-    if not encoded.endswith(b"\r\n"):
-        encoded += b"\r\n"
-    return head.encode("ascii") + encoded
 
 
 def _line(name: str, value: str) -> str:

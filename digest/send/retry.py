@@ -65,6 +65,7 @@ def deliver_with_retries(
         except ProviderError as exc:
             result = exc
         delivery = Delivery.of(len(pending), result)
+        outcome.stop = outcome.stop or delivery.stop
         for mine, theirs in ((outcome.sent, delivery.sent), (outcome.refused, delivery.refused),
                              (outcome.in_doubt, delivery.in_doubt)):
             mine.update((pending[i], value) for i, value in theirs.items())

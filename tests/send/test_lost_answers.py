@@ -168,6 +168,7 @@ def test_an_smtp_reply_lost_after_data_is_in_doubt_not_resent(
                              send_backoff=0.01)
         report = run_send(settings, EDITION, SLUG)
         assert (report.sent, report.in_doubt, report.retries) == (4, 1, 0)
-        assert Ledger(engine, EDITION, SLUG).in_doubt() == [emails[2]]
+        lost = smtp.messages[2].rcpt_tos[0]  # the third to arrive (connections run side by side)
+        assert Ledger(engine, EDITION, SLUG).in_doubt() == [lost]
         assert "reply to the message was lost" in Ledger(engine, EDITION, SLUG).doubtful()[0].reason
-        assert [m.rcpt_tos[0] for m in smtp.messages] == emails  # each once: no resend
+        assert sorted(m.rcpt_tos[0] for m in smtp.messages) == emails  # each once: no resend

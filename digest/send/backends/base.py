@@ -62,6 +62,7 @@ class Delivery:
     refused: dict[int, str] = field(default_factory=dict)  # index -> the provider's reason
     in_doubt: dict[int, str] = field(default_factory=dict)  # index -> why nobody can know
     retry: dict[int, Retry] = field(default_factory=dict)  # provably not taken
+    stop: str | None = None  # the server will take nothing more (a refused login on reconnecting)
 
     @classmethod
     def of(cls, size: int, result: Delivered | ProviderError) -> Delivery:

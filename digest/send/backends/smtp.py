@@ -1,8 +1,11 @@
-"""SMTP: one connection reused for message after message, opened again when the server drops it.
+"""SMTP: several connections side by side (DIGEST_SMTP_CONNECTIONS), each reused for message
+after message and opened again when the server drops it.
 
-A message whose final reply (after DATA and the closing dot) never came is in doubt: the server
-may have queued it. Trouble before the dot went out means the server cannot have the message,
-so it is tried again.
+A batch is one message per connection, all transmitted at once; the runner records what became
+of each before the next batch is claimed, so a crash leaves at most the messages being
+transmitted in doubt. A message whose final reply (after DATA and the closing dot) never came is
+in doubt: the server may have queued it. Trouble before the dot went out means the server cannot
+have the message, so it is tried again.
 """
 
 from __future__ import annotations
@@ -11,45 +14,103 @@ import contextlib
 import smtplib
 import ssl
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from digest.errors import DigestError
-from digest.send.backends.base import Delivered, InDoubt, Rejected, Retry, Stop, register
+from digest.send.backends.base import (
+    Delivered,
+    Delivery,
+    InDoubt,
+    ProviderError,
+    Rejected,
+    Retry,
+    Stop,
+    register,
+)
 from digest.send.message import EditionMail, Recipient
 from digest.settings import Settings
+
+Prepared = list[tuple[Recipient, bytes, str]]  # (recipient, message, Message-ID), one a line
 
 
 @register("smtp")
 class SmtpBackend:
     name = "smtp"
-    # One message per batch: the ledger marks each message sent as soon as the server took it,
-    # so after a crash at most the one message being transmitted is in doubt.
-    batch_limit = 1
+    batch_limit = 1  # each instance: one message per connection (DIGEST_SMTP_CONNECTIONS)
 
     def __init__(self, settings: Settings, mail: EditionMail) -> None:
         refuse_plaintext_login(settings)
-        self.settings = settings
         self.mail = mail
-        self.conn: smtplib.SMTP | None = None
-        self.connections = 0  # how many times we connected (reconnects included)
+        self.batch_limit = settings.smtp_connections
+        self.lines = [_Line(settings, mail) for _ in range(self.batch_limit)]
+        # Threads only wait on sockets here: smtplib holds the GIL just to build each command.
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def connections(self) -> int:
+        """How many times a connection was opened (reconnects included)."""
+        return sum(line.connections for line in self.lines)
 
     def __enter__(self) -> SmtpBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.quit()
-            except (smtplib.SMTPException, OSError):
-                self.conn.close()
-            self.conn = None
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        for line in self.lines:
+            line.close()
 
-    def prepare(self, batch: Sequence[Recipient]) -> tuple[Recipient, bytes, str]:
-        if len(batch) != 1:
-            raise ValueError("the SMTP backend delivers one message per batch")
-        return (batch[0], *self.mail.mime(batch[0]))
+    def prepare(self, batch: Sequence[Recipient]) -> Prepared:
+        if len(batch) > self.batch_limit:
+            raise ValueError(f"the SMTP backend delivers at most {self.batch_limit} at once")
+        return [(who, *self.mail.mime(who)) for who in batch]
 
-    def deliver(self, prepared: tuple[Recipient, bytes, str]) -> Delivered:
-        who, message, message_id = prepared
+    def deliver(self, prepared: Prepared) -> Delivered:
+        if len(prepared) == 1:  # no thread to hand over to for a single message
+            results = [self.lines[0].send(*prepared[0])]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.batch_limit, thread_name_prefix="smtp")
+            futures = [self._pool.submit(line.send, *message)
+                       for line, message in zip(self.lines, prepared, strict=False)]
+            results = [future.result() for future in futures]
+        if all(isinstance(result, str) for result in results):
+            return results  # type: ignore[return-value]
+        delivery = Delivery()
+        for i, result in enumerate(results):
+            if isinstance(result, str):
+                delivery.sent[i] = result
+            elif isinstance(result, Retry):
+                delivery.retry[i] = result
+            elif isinstance(result, InDoubt):
+                delivery.in_doubt[i] = result.message
+            else:  # Rejected, or Stop: the server will take nothing more
+                delivery.refused[i] = result.message
+                if isinstance(result, Stop):
+                    delivery.stop = result.message
+        return delivery
+
+
+class _Line:
+    """One connection to the server, opened when first needed and kept for the next message."""
+
+    def __init__(self, settings: Settings, mail: EditionMail) -> None:
+        self.settings = settings
+        self.mail = mail
+        self.conn: smtplib.SMTP | None = None
+        self.connections = 0
+
+    def send(self, who: Recipient, message: bytes, message_id: str) -> str | ProviderError:
+        """The Message-ID once the server took the message, else what went wrong (returned,
+        not raised: the other connections' messages of the batch fare on their own)."""
+        try:
+            self._send(who, message)
+        except ProviderError as exc:
+            return exc
+        return message_id
+
+    def _send(self, who: Recipient, message: bytes) -> None:
         options = () if who.email.isascii() else ("SMTPUTF8",)
         conn = self.conn or self._connect()
         try:
@@ -74,7 +135,14 @@ class SmtpBackend:
             if getattr(conn, "awaiting_final_reply", True):
                 raise InDoubt(f"the SMTP server's reply to the message was lost ({why})") from None
             raise Retry(f"SMTP connection lost before the message was complete: {why}") from None
-        return [message_id]
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+            self.conn = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -172,6 +240,8 @@ class _Tracked(_EndOfData, smtplib.SMTP):
 
 class _TrackedSSL(_EndOfData, smtplib.SMTP_SSL):
     pass
+
+
 def refuse_plaintext_login(settings: Settings) -> None:
     """A login without TLS sends the password in clear (AUTH PLAIN is only base64): refused
     unless the editor said, for a relay on this machine, that it is what they want."""
@@ -185,7 +255,7 @@ def refuse_plaintext_login(settings: Settings) -> None:
         )
 
 
-def _answer(code: int, text: bytes | str, what: str, *, rejected: bool) -> Exception:
+def _answer(code: int, text: bytes | str, what: str, *, rejected: bool) -> ProviderError:
     """A reply code as one of our errors: 4xx try again; 5xx fail the message, or stop."""
     message = f"{what}: {code} {_text(text)}"
     if 400 <= code < 500:
