@@ -18,20 +18,18 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.data import TEXT, add_subscribers, make_edition  # noqa: E402
+from tests.support.smtp_sink import SMTP_SINK, SmtpSink  # noqa: E402
 
-SMTP_SINK = Path("/usr/sbin/smtp-sink")
 GOAL = 1000  # messages/s to smtp-sink
 LISTMONK = 830  # messages/s per SMTP node, as listmonk reports
 
@@ -56,7 +54,7 @@ from tests.support.smtp_server import SmtpServer
 server = SmtpServer(keep=False).start()
 print("PORT", server.port, flush=True)
 sys.stdin.read()  # until the bench closes our stdin
-print("RECEIVED", server.count, flush=True)
+print(f"{server.count:,} messages", flush=True)
 """
 
 
@@ -75,38 +73,18 @@ def big_html() -> str:
     return HTML.replace("</body>", "<table>" + item * 70 + "</table></body>")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class SmtpSink:
-    """/usr/sbin/smtp-sink on 127.0.0.1; counts the messages it took (its -c counters)."""
+class Sink:
+    """smtp-sink, as the bench reports it."""
 
     name = "smtp-sink"
 
     def __init__(self) -> None:
-        self.port = free_port()
-        user = ["-u", "nobody"] if os.geteuid() == 0 else []  # it will not run as root
-        self.process = subprocess.Popen(
-            [str(SMTP_SINK), "-c", *user, f"127.0.0.1:{self.port}", "256"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("smtp-sink did not start")
+        self.server = SmtpSink().start()
+        self.port = self.server.port
 
     def stop(self) -> str:
-        self.process.terminate()
-        out = self.process.communicate(timeout=10)[0]
-        counters = out.replace("\r", "\n").split()
-        return next((c for c in reversed(counters) if c.startswith("mesg=")), "mesg=0")
+        self.server.stop()
+        return f"{self.server.messages:,} messages"
 
 
 class Aiosmtpd:
@@ -152,9 +130,9 @@ def main() -> None:
     if args.tiny:
         args.messages, args.runs = 50, 1
     counts = [int(c) for c in args.connections.split(",")]
-    servers = [Aiosmtpd]
+    servers: list[type[Sink] | type[Aiosmtpd]] = [Aiosmtpd]
     if SMTP_SINK.exists():
-        servers.insert(0, SmtpSink)
+        servers.insert(0, Sink)
     else:
         print(f"{SMTP_SINK} is not installed (Debian package postfix): aiosmtpd only")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "

@@ -6,12 +6,16 @@ and joins the pieces with soft line breaks (`=` at the end of a line, which deco
 So the decoded text is exactly the filled-in page, and every encoded line keeps within the 76
 characters RFC 2045 allows. The bytes differ from encoding the filled-in page whole (the soft
 breaks fall elsewhere), not what any reader sees.
+
+For SMTP the pieces also come dot-stuffed (a line's leading "." doubled, RFC 5321 4.5.2), once
+per edition too: smtplib would otherwise scan every message for them.
 """
 
 from __future__ import annotations
 
 import binascii
 import html
+import re
 from collections.abc import Mapping
 
 from digest.placeholders import Template
@@ -19,6 +23,7 @@ from digest.placeholders import Template
 CRLF = "\r\n"
 SOFT_BREAK = b"=\r\n"
 MAX_LINE = 76  # characters of an encoded line, CRLF not counted (RFC 2045)
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
 class EncodedPart:
@@ -33,16 +38,22 @@ class EncodedPart:
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", CRLF)
         pieces = Template(text).pieces  # literal, name, literal, ..., literal
         self._literals = [quoted_printable(p) for p in pieces[0::2]]
+        self._stuffed = [dot_stuffed(p) for p in self._literals]
         self._names = pieces[1::2]
         self._escape = escape
 
-    def encode(self, values: Mapping[str, str]) -> bytes:
-        """The part for one recipient: `values` (unescaped) in place of the placeholders."""
+    def encode(self, values: Mapping[str, str], *, stuffed: bool = False) -> bytes:
+        """The part for one recipient: `values` (unescaped) in place of the placeholders;
+        dot-stuffed for SMTP's DATA when `stuffed`."""
+        literals = self._stuffed if stuffed else self._literals
         encoded = [self.head]
-        pieces = [self._literals[0]]
-        for name, literal in zip(self._names, self._literals[1:], strict=True):
-            value = values.get(name, name)
-            pieces += [quoted_printable(html.escape(value) if self._escape else value), literal]
+        pieces = [literals[0]]
+        for name, literal in zip(self._names, literals[1:], strict=True):
+            value = quoted_printable(html.escape(values.get(name, name)) if self._escape
+                                     else values.get(name, name))
+            pieces += [dot_stuffed(value) if stuffed else value, literal]
+        # Every piece starts a line (after the head, a soft break or its own line end), which
+        # is what lets each be dot-stuffed on its own.
         for piece in pieces:
             if not piece:
                 continue
@@ -65,6 +76,11 @@ def quoted_printable(text: str) -> bytes:
     for n, line in enumerate(lines):
         folded += _fold(line, MAX_LINE - 1 if n == last else MAX_LINE)
     return b"\r\n".join(folded)
+
+
+def dot_stuffed(encoded: bytes) -> bytes:
+    """`encoded` (starting at the start of a line) with each line's leading "." doubled."""
+    return _LEADING_DOT.sub(b"..", encoded) if b"." in encoded else encoded
 
 
 def _fold(line: bytes, limit: int) -> list[bytes]:

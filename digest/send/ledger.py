@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -286,32 +287,24 @@ class Ledger:
     def settle(self, batch: int, recipients: Sequence[Recipient], outcome: Settled) -> None:
         """Record what became of each recipient of `batch`, in one transaction."""
         now = datetime.now(UTC)
-        in_batch = self._this & (deliveries.c.state == "in_flight") & (deliveries.c.batch == batch)
         ids = set(outcome.sent.values())
         single = next(iter(ids)) if len(ids) == 1 else None
+        statements = self._statements
         with _without_fsync(self.engine) as conn:
             if single is not None and len(outcome.sent) == len(recipients):
-                conn.execute(  # the usual case: the whole batch taken under one id
-                    update(deliveries)
-                    .where(in_batch)
-                    .values(state="sent", provider_id=single, updated_at=now)
-                )
+                # the usual case: the whole batch taken under one id
+                conn.execute(statements.batch_sent, {"_batch": batch, "_id": single, "_now": now})
             else:
-                each = (
-                    update(deliveries)
-                    .where(in_batch, deliveries.c.email == bindparam("_email"))
-                    .values(state=bindparam("_state"), provider_id=bindparam("_id"),
-                            error=bindparam("_error"), updated_at=now)
-                )
                 rows = [
-                    {"_email": recipients[i].email, "_state": state, "_id": pid, "_error": why}
+                    {"_batch": batch, "_email": recipients[i].email, "_state": state,
+                     "_id": pid, "_error": why, "_now": now}
                     for state, found in (("sent", outcome.sent), ("failed", outcome.failed),
                                          ("in_doubt", outcome.in_doubt))
                     for i, value in found.items()
                     for pid, why in [(value, None) if state == "sent" else (None, value[:2000])]
                 ]
                 if rows:
-                    conn.execute(each, rows)
+                    conn.execute(statements.each_settled, rows)
             self._close_batch(conn, batch, outcome, single, now)
 
     def clear_failed(self) -> int:
@@ -322,30 +315,55 @@ class Ledger:
             ).rowcount
 
     def _open_batch(self, conn: Connection, batch: int, size: int, run: int) -> None:
-        conn.execute(
-            insert(send_batches).values(
-                edition=self.edition, newsletter=self.newsletter, batch=batch, run_id=run,
-                size=size, state="in_flight", started_at=datetime.now(UTC),
-            )
-        )
+        conn.execute(self._statements.open_batch,
+                     {"_batch": batch, "_run": run, "_size": size, "_now": datetime.now(UTC)})
 
     def _close_batch(self, conn: Connection, batch: int, outcome: Settled, single: str | None,
                      now: datetime) -> None:
         kinds = [k for k, found in (("sent", outcome.sent), ("failed", outcome.failed),
                                     ("in_doubt", outcome.in_doubt)) if found]
         reasons: Mapping[int, str] = outcome.in_doubt or outcome.failed
-        conn.execute(
-            update(send_batches)
-            .where(send_batches.c.edition == self.edition,
-                   send_batches.c.newsletter == self.newsletter, send_batches.c.batch == batch)
-            .values(
-                state=kinds[0] if len(kinds) == 1 else "mixed" if kinds else "sent",
-                provider_id=single,
-                error=next(iter(reasons.values()), None),
-                finished_at=now,
-            )
-        )
+        conn.execute(self._statements.close_batch, {
+            "_batch": batch,
+            "_state": kinds[0] if len(kinds) == 1 else "mixed" if kinds else "sent",
+            "_id": single,
+            "_error": next(iter(reasons.values()), None),
+            "_now": now,
+        })
 
+    @cached_property
+    def _statements(self) -> _BatchStatements:
+        return _BatchStatements(self.edition, self.newsletter)
+
+
+class _BatchStatements:
+    """The statements every batch runs, built once per send: rebuilding them per batch cost
+    more than executing them (a batch is a handful of messages over SMTP)."""
+
+    def __init__(self, edition: str, newsletter: str) -> None:
+        this = (deliveries.c.edition == edition) & (deliveries.c.newsletter == newsletter)
+        in_batch = this & (deliveries.c.state == "in_flight") & (
+            deliveries.c.batch == bindparam("_batch"))
+        self.batch_sent = update(deliveries).where(in_batch).values(
+            state="sent", provider_id=bindparam("_id"), updated_at=bindparam("_now"))
+        self.each_settled = (
+            update(deliveries)
+            .where(in_batch, deliveries.c.email == bindparam("_email"))
+            .values(state=bindparam("_state"), provider_id=bindparam("_id"),
+                    error=bindparam("_error"), updated_at=bindparam("_now"))
+        )
+        self.open_batch = insert(send_batches).values(
+            edition=edition, newsletter=newsletter, batch=bindparam("_batch"),
+            run_id=bindparam("_run"), size=bindparam("_size"), state="in_flight",
+            started_at=bindparam("_now"),
+        )
+        self.close_batch = (
+            update(send_batches)
+            .where(send_batches.c.edition == edition, send_batches.c.newsletter == newsletter,
+                   send_batches.c.batch == bindparam("_batch"))
+            .values(state=bindparam("_state"), provider_id=bindparam("_id"),
+                    error=bindparam("_error"), finished_at=bindparam("_now"))
+        )
 
 @contextmanager
 def _without_fsync(engine: Engine) -> Iterator[Connection]:
@@ -360,15 +378,15 @@ def _without_fsync(engine: Engine) -> Iterator[Connection]:
             yield conn
         return
     with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        conn.commit()
+        # On the driver's connection, outside any transaction: a PRAGMA there needs no commit.
+        driver = conn.connection.driver_connection
+        driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
         try:
             with conn.begin():
                 yield conn
         finally:
             try:
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                conn.commit()
+                driver.execute("PRAGMA synchronous=FULL")  # type: ignore[union-attr]
             except Exception:
                 conn.invalidate()  # never back to the pool without FULL
                 raise

@@ -135,8 +135,9 @@ class EditionMail:
 
     # -- the whole message (SMTP, outbox) ----------------------------------------------------
 
-    def mime(self, who: Recipient) -> tuple[bytes, str]:
-        """This recipient's message as RFC 5322 bytes (CRLF line ends) and its Message-ID."""
+    def mime(self, who: Recipient, *, stuffed: bool = False) -> tuple[bytes, str]:
+        """This recipient's message as RFC 5322 bytes (CRLF line ends) and its Message-ID;
+        `stuffed`: ready for SMTP's DATA, each line's leading "." doubled (RFC 5321 4.5.2)."""
         email = header_value("To", who.email)
         name = header_value("To", who.name)
         values = self.values(who)
@@ -157,9 +158,9 @@ class EditionMail:
         parts = [
             head.encode("utf-8"),
             boundary,
-            self._text.encode(values),
+            self._text.encode(values, stuffed=stuffed),
             boundary,
-            self._html.encode(values),
+            self._html.encode(values, stuffed=stuffed),
             f"--{self._boundary}--{CRLF}".encode(),
         ]
         return b"".join(parts), message_id

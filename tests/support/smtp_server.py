@@ -7,12 +7,15 @@
 `drop_after=N` closes each connection abruptly when a client starts its (N+1)th message on it,
 the way a server with a per-connection limit or an idle timeout does. `lose_replies={n, ...}`
 queues the n-th message received (1 = the first) and then closes the connection before its
-final reply: the client cannot know the message arrived. `tls` (an ssl context)
+final reply: the client cannot know the message arrived. `hold_after=N` answers N messages,
+then holds every later one unanswered until `release()`: queued already (the server has them)
+when `hold_takes`, else dropped unrecorded at the release. `tls` (an ssl context)
 serves implicit TLS; `starttls` offers STARTTLS; `logins` ({user: password}) requires AUTH.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import ssl
@@ -56,6 +59,13 @@ class _Recorder:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         owner = self.owner
+        holding = owner.hold_after is not None and owner.count >= owner.hold_after
+        if holding and not owner.hold_takes:
+            with owner.lock:
+                owner.held += 1
+            await asyncio.to_thread(owner.released.wait)
+            server.transport.abort()
+            return "451 4.3.0 never answered"
         received = Received(
             envelope.mail_from,
             list(envelope.rcpt_tos),
@@ -68,6 +78,9 @@ class _Recorder:
             owner.count += 1
             owner.per_connection[session.peer] = owner.per_connection.get(session.peer, 0) + 1
             lose = owner.count in owner.lose_replies
+            owner.held += holding
+        if holding:  # queued: the reply waits for release() (the client may be gone by then)
+            await asyncio.to_thread(owner.released.wait)
         if lose:
             server.transport.abort()  # queued, but the "250" never reaches the client
         return "250 2.0.0 Ok: queued"
@@ -91,8 +104,14 @@ class SmtpServer:
         logins: dict[str, str] | None = None,
         keep: bool = True,
         lose_replies: set[int] | None = None,
+        hold_after: int | None = None,
+        hold_takes: bool = True,
     ) -> None:
         self.drop_after = drop_after
+        self.hold_after = hold_after
+        self.hold_takes = hold_takes
+        self.held = 0  # messages waiting for their reply (hold_after)
+        self.released = threading.Event()
         self.lose_replies = set(lose_replies or ())
         self.keep = keep
         self.messages: list[Received] = []
@@ -139,7 +158,13 @@ class SmtpServer:
         self._controller.start()
         return self
 
+    def release(self) -> None:
+        """Let the messages `hold_after` holds go (answered, or dropped), and hold no more."""
+        self.hold_after = None
+        self.released.set()
+
     def stop(self) -> None:
+        self.released.set()  # a held handler must not outlive the server
         self._controller.stop()
 
     def __enter__(self) -> SmtpServer:

@@ -30,7 +30,10 @@ from digest.send.backends.base import (
 from digest.send.message import EditionMail, Recipient
 from digest.settings import Settings
 
-Prepared = list[tuple[Recipient, bytes, str]]  # (recipient, message, Message-ID), one a line
+# (recipient, message dot-stuffed for DATA, Message-ID): one for each connection
+Prepared = list[tuple[Recipient, bytes, str]]
+Reply = tuple[int, bytes]
+_Replies = tuple[Reply, Reply | None, Reply | None]  # to MAIL, RCPT and DATA
 
 
 @register("smtp")
@@ -64,7 +67,7 @@ class SmtpBackend:
     def prepare(self, batch: Sequence[Recipient]) -> Prepared:
         if len(batch) > self.batch_limit:
             raise ValueError(f"the SMTP backend delivers at most {self.batch_limit} at once")
-        return [(who, *self.mail.mime(who)) for who in batch]
+        return [(who, *self.mail.mime(who, stuffed=True)) for who in batch]
 
     def deliver(self, prepared: Prepared) -> Delivered:
         if len(prepared) == 1:  # no thread to hand over to for a single message
@@ -114,7 +117,7 @@ class _Line:
         options = () if who.email.isascii() else ("SMTPUTF8",)
         conn = self.conn or self._connect()
         try:
-            conn.sendmail(self.mail.from_email, [who.email], message, mail_options=options)
+            conn.transmit(self.mail.from_email, who.email, message, options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (550, b"refused"))
             raise _answer(code, text, f"the server refused {who.email}", rejected=True) from None
@@ -212,33 +215,77 @@ class _Line:
         self.conn = None
 
 
-class _EndOfData:
-    """Notes when the message's closing dot has gone out whole: from then on, until the reply,
-    the server may have the message."""
+class _Transmitting:
+    """sendmail() for one recipient and a message already dot-stuffed (smtplib would scan every
+    message for leading dots again), pipelining MAIL, RCPT and DATA when the server offers it
+    (RFC 2920: two round trips a message instead of four), and noting when the closing dot has
+    gone out whole: from then on, until the reply, the server may have the message."""
 
     awaiting_final_reply = False
-    _in_data = False
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
-        self.awaiting_final_reply, self._in_data = False, True
-        try:
-            reply = super().data(msg)  # type: ignore[misc]
-        finally:
-            self._in_data = False
+    def transmit(self, sender: str, to: str, stuffed: bytes, options: Sequence[str]) -> None:
+        self.awaiting_final_reply = False
+        self.ehlo_or_helo_if_needed()  # type: ignore[attr-defined]
+        if options or not self.has_extn("pipelining"):  # type: ignore[attr-defined]
+            mail, rcpt, data = self._one_by_one(sender, to, options)  # SMTPUTF8: smtplib's way
+        else:
+            mail, rcpt, data = self._pipelined(sender, to)
+        if mail[0] != 250:
+            self._failed(mail[0])
+            raise smtplib.SMTPSenderRefused(*mail, sender)
+        if rcpt is None or rcpt[0] not in (250, 251):
+            self._failed(rcpt[0] if rcpt else 0)
+            raise smtplib.SMTPRecipientsRefused({to: rcpt or (554, b"no reply")})
+        if data is None or data[0] != 354:
+            self._failed(data[0] if data else 0)
+            raise smtplib.SMTPDataError(*(data or (554, b"no reply")))
+        self.send(stuffed + b".\r\n")  # type: ignore[attr-defined]  (it ends with a line end)
+        self.awaiting_final_reply = True
+        code, reply = self.getreply()  # type: ignore[attr-defined]
         self.awaiting_final_reply = False  # the reply came
-        return reply
+        if code != 250:
+            self._failed(code)
+            raise smtplib.SMTPDataError(code, reply)
 
-    def send(self, s: bytes | str) -> None:
-        super().send(s)  # type: ignore[misc]
-        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
-            self.awaiting_final_reply = True
+    def _one_by_one(self, sender: str, to: str, options: Sequence[str]) -> _Replies:
+        conn: smtplib.SMTP = self  # type: ignore[assignment]
+        mail = conn.mail(sender, options)
+        if mail[0] != 250:
+            return mail, None, None
+        rcpt = conn.rcpt(to)
+        if rcpt[0] not in (250, 251):
+            return mail, rcpt, None
+        conn.putcmd("data")
+        return mail, rcpt, conn.getreply()
+
+    def _pipelined(self, sender: str, to: str) -> _Replies:
+        conn: smtplib.SMTP = self  # type: ignore[assignment]
+        conn.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
+        conn.putcmd("rcpt", f"TO:{smtplib.quoteaddr(to)}")
+        conn.putcmd("data")
+        mail = conn.getreply()
+        if mail[0] == 421:  # the server is closing: no more replies will come
+            return mail, None, None
+        rcpt, data = conn.getreply(), conn.getreply()
+        if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+            conn.send(b".\r\n")  # DATA taken with nobody to send to: end it, empty
+            conn.getreply()
+        return mail, rcpt, data
+
+    def _failed(self, code: int) -> None:
+        conn: smtplib.SMTP = self  # type: ignore[assignment]
+        if code == 421:  # "service closing"
+            conn.close()
+        else:  # as sendmail() does, so the connection serves the next message
+            with contextlib.suppress(smtplib.SMTPServerDisconnected):
+                conn.rset()
 
 
-class _Tracked(_EndOfData, smtplib.SMTP):
+class _Tracked(_Transmitting, smtplib.SMTP):
     pass
 
 
-class _TrackedSSL(_EndOfData, smtplib.SMTP_SSL):
+class _TrackedSSL(_Transmitting, smtplib.SMTP_SSL):
     pass
 
 
