@@ -1,13 +1,13 @@
 """How fast the sender goes, and how much memory it needs.
 
-    .venv/bin/python bench/send.py            # 100,000 recipients to SendGrid (3 runs), SMTP 2,000
+    .venv/bin/python bench/send.py            # 100,000 recipients to SendGrid (3 runs)
     .venv/bin/python bench/send.py --big      # and one run of 1,000,000 recipients
-    .venv/bin/python bench/send.py --tiny     # 1,000 recipients once, SMTP 100 (CI)
+    .venv/bin/python bench/send.py --tiny     # 1,000 recipients once (CI)
 
 SendGrid: the official client against the SendGrid-compatible test server on 127.0.0.1, run in
 a process of its own so it does not share the sender's GIL. Each send runs in a fresh process
 (`--child`), which reports its own peak RSS. The edition is a ~70 KB HTML digest, the size of a
-real one. SMTP: messages per second to a local aiosmtpd server (also its own process).
+real one. (SMTP has a bench of its own: bench/smtp.py.)
 Then one send to a server that takes every batch but drops `--drop-fraction` of its answers
 (5% by default): how many recipients end up in doubt, and how many the provider got twice (the
 answer must be 0; before lost answers were in doubt, this run mailed thousands twice).
@@ -31,31 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.data import HTML, TEXT, add_subscribers, make_edition  # noqa: E402
-
-SMTP_SERVER = """
-import sys, time
-sys.path.insert(0, sys.argv[1])
-from tests.support.smtp_server import SmtpServer
-server = SmtpServer(keep=False).start()
-print("PORT", server.port, flush=True)
-sys.stdin.read()  # until the benchmark closes our stdin
-print("RECEIVED", server.count, flush=True)
-"""
-
-
-def big_html() -> str:
-    """About 70 KB of HTML: a real digest's size after inlining."""
-    item = (
-        '<tr><td style="padding:12px 24px;font-family:Arial,sans-serif;font-size:15px;'
-        'line-height:22px;color:#1a1a1a"><h2 style="margin:0 0 6px;font-size:18px">'
-        'Commission opens a formal probe into cloud licensing terms</h2><p style="margin:0">'
-        + "Regulators said the terms may lock customers in and raise switching costs. "
-        * 6
-        + '</p><a href="https://regwire.example/articles/1234" style="color:#0b5cad">Read more</a>'
-        "</td></tr>\n"
-    )
-    return HTML.replace("</body>", "<table>" + item * 70 + "</table></body>")
+from tests.support.data import TEXT, add_subscribers, big_html, make_edition  # noqa: E402
 
 
 def child(args: argparse.Namespace) -> None:
@@ -135,7 +111,6 @@ def main() -> None:
         "--count", type=int, default=100_000, help="recipients of the SendGrid runs"
     )
     parser.add_argument("--runs", type=int, default=3, help="SendGrid runs (the median is shown)")
-    parser.add_argument("--smtp", type=int, default=2000, help="messages of the SMTP run (0: skip)")
     parser.add_argument("--database", default="", help="database URL (default: a temporary SQLite)")
     parser.add_argument("--drop-fraction", type=float, default=0.05,
                         help="answers the lossy server drops in the last run (0: skip that run)")
@@ -143,10 +118,10 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--edition", help=argparse.SUPPRESS)
     parser.add_argument("--slug", help=argparse.SUPPRESS)
-    parser.add_argument("--tiny", action="store_true", help="1,000 recipients once, SMTP 100")
+    parser.add_argument("--tiny", action="store_true", help="1,000 recipients once (CI)")
     args = parser.parse_args()
     if args.tiny:
-        args.count, args.runs, args.smtp, args.big = 1000, 1, 100, False
+        args.count, args.runs, args.big = 1000, 1, False
     if args.child:
         child(args)
         return
@@ -219,27 +194,6 @@ def run_benchmarks(args: argparse.Namespace, work: Path) -> None:
 
     if args.drop_fraction:
         lossy(args, env, engine, html, work)
-
-    if args.smtp:
-        smtp, smtp_port = start_server([sys.executable, "-c", SMTP_SERVER, str(ROOT)])
-        try:
-            slug = "bench-smtp"
-            add_subscribers(engine, slug, args.smtp)
-            engine.dispose()
-            make_edition(work / "editions", "2026-W01", slug, html=html, text=TEXT)
-            smtp_env = {**env, "DIGEST_SENDER": "smtp", "DIGEST_SMTP_PORT": str(smtp_port)}
-            result = run_child(smtp_env, "2026-W01", slug)
-            print(
-                f"\nSMTP to aiosmtpd, {result['sent']:,} messages in {result['seconds']:.2f}s = "
-                f"{result['sent'] / result['seconds']:,.0f} messages/s, "
-                f"peak RSS {result['peak_mb']:.0f} MB"
-            )
-        finally:
-            assert smtp.stdin is not None
-            smtp.stdin.close()
-            received = (smtp.stdout.read() if smtp.stdout else "").strip()
-            smtp.wait()
-            print(f"  server: {received}")
 
 
 def lossy(args: argparse.Namespace, env: dict[str, str], engine: object, html: str,

@@ -100,3 +100,17 @@ def ledger_rows(
     )
     with engine.connect() as conn:
         return {row.email: (row.state, row.provider_id) for row in conn.execute(query)}
+
+
+def big_html() -> str:
+    """About 70 KB of HTML: a real digest's size after inlining."""
+    item = (
+        '<tr><td style="padding:12px 24px;font-family:Arial,sans-serif;font-size:15px;'
+        'line-height:22px;color:#1a1a1a"><h2 style="margin:0 0 6px;font-size:18px">'
+        'Commission opens a formal probe into cloud licensing terms</h2><p style="margin:0">'
+        + "Regulators said the terms may lock customers in and raise switching costs. "
+        * 6
+        + '</p><a href="https://regwire.example/articles/1234" style="color:#0b5cad">Read more</a>'
+        "</td></tr>\n"
+    )
+    return HTML.replace("</body>", "<table>" + item * 70 + "</table></body>")
