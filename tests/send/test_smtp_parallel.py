@@ -142,6 +142,20 @@ def test_refused_recipients_fail_and_are_not_in_doubt_when_pipelined(
 
 
 @needs_sink
+def test_a_server_closing_mid_pipeline_is_retried_never_in_doubt(
+    configure: Callable[..., Settings], edition: Path, people: People, engine: Engine
+) -> None:
+    people(4)
+    with SmtpSink("-Q", "RCPT") as sink:  # "421" to RCPT and hang up: DATA's reply never comes
+        settings = configure(sender="smtp", smtp_port=sink.port, smtp_connections=4,
+                             send_retries=2, send_backoff=0.01)
+        report = run_send(settings, EDITION, SLUG)
+    assert (report.sent, report.in_doubt, report.failed) == (0, 0, 4)
+    assert report.retries == 2 and report.stopped and "gave up" in report.stopped
+    assert sink.messages == 0
+
+
+@needs_sink
 def test_a_hang_up_after_the_dot_is_in_doubt_when_pipelined(
     configure: Callable[..., Settings], edition: Path, people: People, engine: Engine
 ) -> None:

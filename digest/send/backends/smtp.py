@@ -122,11 +122,9 @@ class _Line:
             code, text = next(iter(exc.recipients.values()), (550, b"refused"))
             raise _answer(code, text, f"the server refused {who.email}", rejected=True) from None
         except smtplib.SMTPSenderRefused as exc:
-            self._forget_if_closed(exc.smtp_code)
             what = f"the server refused the sender {self.mail.from_email}"
             raise _answer(exc.smtp_code, exc.smtp_error, what, rejected=False) from None
         except smtplib.SMTPDataError as exc:
-            self._forget_if_closed(exc.smtp_code)
             raise _answer(
                 exc.smtp_code, exc.smtp_error, "the server refused the message", rejected=True
             ) from None
@@ -138,6 +136,9 @@ class _Line:
             if getattr(conn, "awaiting_final_reply", True):
                 raise InDoubt(f"the SMTP server's reply to the message was lost ({why})") from None
             raise Retry(f"SMTP connection lost before the message was complete: {why}") from None
+        finally:
+            if self.conn is not None and self.conn.sock is None:  # closed on a 421, or by us
+                self.conn = None
 
     def close(self) -> None:
         if self.conn is not None:
@@ -206,10 +207,6 @@ class _Line:
         self.connections += 1
         return conn
 
-    def _forget_if_closed(self, code: int) -> None:
-        if code == 421:  # "service closing": smtplib has closed the connection already
-            self._drop()
-
     def _drop(self) -> None:
         _close(self.conn)
         self.conn = None
@@ -268,8 +265,9 @@ class _Transmitting:
             return mail, None, None
         rcpt, data = conn.getreply(), conn.getreply()
         if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
-            conn.send(b".\r\n")  # DATA taken with nobody to send to: end it, empty
-            conn.getreply()
+            # DATA taken although MAIL or RCPT failed (a server breaking RFC 2920): hang up
+            # rather than end a message, which might then be delivered empty.
+            conn.close()
         return mail, rcpt, data
 
     def _failed(self, code: int) -> None:
