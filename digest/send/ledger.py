@@ -365,6 +365,7 @@ class _BatchStatements:
                     error=bindparam("_error"), finished_at=bindparam("_now"))
         )
 
+
 @contextmanager
 def _without_fsync(engine: Engine) -> Iterator[Connection]:
     """A transaction SQLite commits without waiting for the disk (synchronous=NORMAL).
