@@ -2,6 +2,7 @@
 sent unpersonalised.
 
     .venv/bin/python bench/variants.py [--subscribers 100000] [--runs 3] [--database URL]
+    .venv/bin/python bench/variants.py --tiny     # 160 readers, one run (CI)
 
 A newsletter with 4 topics (ai-policy, antitrust, trade, sanctions) and two lists of the same
 size: "plain", whose readers chose no topics (everyone gets the full edition: the build renders
@@ -104,7 +105,10 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database", default="", help="database URL (default: a temporary SQLite)")
+    parser.add_argument("--tiny", action="store_true", help="160 readers, one run (CI)")
     args = parser.parse_args()
+    if args.tiny:
+        args.subscribers, args.runs = 160, 1
     work = Path(tempfile.mkdtemp(prefix="digest-variantbench-"))
     try:
         run(args, work)
