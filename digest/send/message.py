@@ -21,9 +21,8 @@ from digest.errors import DigestError
 from digest.placeholders import EMAIL, MANAGE_URL, NAME, Template, fill
 from digest.placeholders import UNSUBSCRIBE_URL as UNSUBSCRIBE
 from digest.send.encoded import EncodedPart
-from digest.send.tokens import UnsubscribeLinks
+from digest.send.tokens import ManageLinks, UnsubscribeLinks
 from digest.settings import Settings
-from digest.subscribers.links import ManageLinks
 
 DEFAULT_NAME = "reader"
 ONE_CLICK = "List-Unsubscribe=One-Click"

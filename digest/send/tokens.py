@@ -20,6 +20,7 @@ from typing import Any
 from digest.errors import DigestError
 
 PURPOSE = b"digest/unsubscribe/v1"
+MANAGE = b"digest/manage/v1"  # manage links (digest/subscribers/links.py)
 
 
 class InvalidToken(DigestError):
@@ -146,3 +147,31 @@ def _decode(text: str) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return data if _encode(data) == text else None
+
+
+# -- manage links -------------------------------------------------------------------------
+
+def manage_token(key: Any, email: str, version: int) -> str:
+    return sign(key, MANAGE, (email, str(version)))
+
+
+def read_manage_token(key: Any, token: str) -> tuple[str, int]:
+    """(address, version) of a manage link; InvalidToken when it is not one of ours. Whether
+    the version is still the current one is for digest/subscribers/links.py to say."""
+    email, version = unsign(key, MANAGE, token, 2)
+    if not version.isdigit():
+        raise InvalidToken()
+    return email, int(version)
+
+
+class ManageLinks(Links):
+    """Manage links for a whole send, made per recipient at the speed of unsubscribe links.
+    `versions` holds the few addresses whose links were ever revoked (all others: version 0)."""
+
+    def __init__(self, base_url: str, key: Any, versions: dict[str, int]) -> None:
+        super().__init__(base_url, "manage", key, MANAGE, tail="\n0")
+        self.versions = versions
+
+    def __call__(self, email: str, tail: str | None = None) -> str:
+        version = self.versions.get(email)
+        return super().__call__(email, None if version is None else f"\n{version}")

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
-
 from digest.placeholders import contains_placeholder
 
 # An ASCII address of plain characters, no punycode: its normalised form is itself in lower
@@ -27,6 +25,10 @@ def normalise_email(raw: str) -> str:
     text = (raw or "").strip()
     if not text:
         raise BadAddress("no email address")
+    # Imported here: it builds large tables on import (~30 ms), and the build and the checks
+    # load this package without validating any address.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         found = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:

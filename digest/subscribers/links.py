@@ -23,10 +23,13 @@ from sqlalchemy import Connection, Engine, select, update
 
 from digest.archive.schema import manage_links
 from digest.errors import DigestError
-from digest.send.tokens import InvalidToken, Links, sign, unsign
+
+# The manage token itself (manage_token, read_manage_token, ManageLinks) lives with the other
+# token formats, free of the database, so the sender and the checks make links without
+# importing the subscriber stack.
+from digest.send.tokens import InvalidToken, manage_token, sign, unsign
 
 CONFIRM = b"digest/confirm/v1"
-MANAGE = b"digest/manage/v1"
 CSRF = b"digest/csrf/v1"
 CLOCK_SKEW = 300  # seconds a link may claim to come from the future (another server's clock)
 
@@ -62,32 +65,6 @@ def read_confirm_token(key: Any, token: str, max_age_hours: int,
 
 
 # -- manage links ---------------------------------------------------------------------------
-
-def manage_token(key: Any, email: str, version: int) -> str:
-    return sign(key, MANAGE, (email, str(version)))
-
-
-def read_manage_token(key: Any, token: str) -> tuple[str, int]:
-    """(address, version) of a manage link; InvalidToken when it is not one of ours. Whether
-    the version is still the current one is for `is_current` to say."""
-    email, version = unsign(key, MANAGE, token, 2)
-    if not version.isdigit():
-        raise InvalidToken()
-    return email, int(version)
-
-
-class ManageLinks(Links):
-    """Manage links for a whole send, made per recipient at the speed of unsubscribe links.
-    `versions` holds the few addresses whose links were ever revoked (all others: version 0)."""
-
-    def __init__(self, base_url: str, key: Any, versions: dict[str, int]) -> None:
-        super().__init__(base_url, "manage", key, MANAGE, tail="\n0")
-        self.versions = versions
-
-    def __call__(self, email: str, tail: str | None = None) -> str:
-        version = self.versions.get(email)
-        return super().__call__(email, None if version is None else f"\n{version}")
-
 
 def manage_url(base_url: str, key: Any, email: str, version: int) -> str:
     return f"{base_url.rstrip('/')}/manage/{manage_token(key, email, version)}"

@@ -19,10 +19,9 @@ from sqlalchemy import Engine, select
 
 from digest.archive import connect
 from digest.archive.schema import subscribers, suppressions
-from digest.send.tokens import InvalidToken, make_token, verify_token
+from digest.send.tokens import InvalidToken, make_token, manage_token, verify_token
 from digest.settings import Settings
 from digest.subscribers import suppress
-from digest.subscribers.links import manage_token
 from digest.web.public.app import create_app
 from digest.web.public.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureCheck
 from tests.fuzz.conftest import fuzz

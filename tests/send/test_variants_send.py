@@ -17,9 +17,9 @@ from digest.archive.schema import deliveries, frozen_variants, subscribers
 from digest.build import build_editions
 from digest.cli import app
 from digest.send.runner import plan_send, run_send
+from digest.send.tokens import read_manage_token
 from digest.settings import Settings
 from digest.subscribers.erasure import address_hash, erase
-from digest.subscribers.links import read_manage_token
 from tests.support.readers import (
     add_readers,
     body_text,

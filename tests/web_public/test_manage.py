@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, MetaData, String, Text, select, text
 
 from digest.archive.schema import deliveries, metadata, subscribers, suppressions
+from digest.send.tokens import manage_token
 from digest.settings import Settings
 from digest.subscribers import sync_subscribers
 from digest.subscribers.erasure import address_hash
 from digest.subscribers.history import history_of
-from digest.subscribers.links import manage_token
 from tests.support.readers import link_in, outbox, write_publisher
 
 EMAIL = "jo@example.com"

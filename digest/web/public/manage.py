@@ -37,7 +37,7 @@ from starlette.routing import Route
 from digest.archive.schema import subscribers, suppressions
 from digest.errors import DigestError
 from digest.send.notice import send_notice
-from digest.send.tokens import InvalidToken
+from digest.send.tokens import InvalidToken, read_manage_token
 from digest.settings import Settings
 from digest.subscribers import BadAddress, normalise_email
 from digest.subscribers.catalogue import Catalogue
@@ -47,7 +47,6 @@ from digest.subscribers.links import (
     csrf_token,
     current_version,
     manage_url,
-    read_manage_token,
     revoke,
 )
 from digest.subscribers.mails import manage_link
