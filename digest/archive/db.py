@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from digest.archive.schema import metadata
+from digest.archive.upgrade import upgrade
 from digest.errors import DigestError
 from digest.setting_errors import setting_error
 from digest.setting_types import DATABASE_EXAMPLES
@@ -37,6 +38,7 @@ def connect(url: str) -> Engine:
                             f"a database whose driver is installed ({exc.name} is not)") from None
     try:
         metadata.create_all(engine)
+        upgrade(engine)  # the columns added since an earlier version made this database
     except OperationalError as exc:
         raise DigestError(
             f"cannot open the archive database: {exc.orig}",
