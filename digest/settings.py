@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     """Retries of a batch the provider provably did not take (429, 5xx, refused connection)."""
     send_backoff: float = Field(1.0, ge=0)
     """Seconds the first retry waits at most; each further retry doubles it (with jitter)."""
+    send_processes: int = Field(2, ge=1, le=16)
+    """Processes sending a list of more than 2,000 at once, each its own share of it; a crash
+    leaves at most one batch per process in doubt."""
     send_lease_seconds: float = Field(60.0, gt=0)
     """Seconds a send's or build's lock in the database outlives its holder's last renewal."""
     sendgrid_api_key: SendGridKey = SecretStr("")

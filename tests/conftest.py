@@ -66,7 +66,9 @@ def settings(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
 
     Chromium and SpamAssassin are pointed at nothing: `digest send` runs the pre-send checks
     that have not run on what it sends, and these two would cost seconds per send in tests
-    about delivery (a missing tool is a warning, never a refusal). tests/checks runs both."""
+    about delivery (a missing tool is a warning, never a refusal). tests/checks runs both.
+    A send goes in one process, in list order, which the tests of batches and crashes count
+    on; tests/send/test_processes.py (and the kill -9 stress test) send in several."""
     values = {
         "DIGEST_DATA_DIR": str(tmp_path / "data"),
         "DIGEST_DATABASE_URL": database_url,
@@ -76,6 +78,7 @@ def settings(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
         "DIGEST_SECRET_KEY": "test-secret-key",
         "DIGEST_CHROMIUM_PATH": str(tmp_path / "no-chromium"),
         "DIGEST_SPAMASSASSIN_PATH": str(tmp_path / "no-spamassassin"),
+        "DIGEST_SEND_PROCESSES": "1",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

@@ -79,6 +79,16 @@ class Ledger:
         self.newsletter = newsletter
         self._this = (deliveries.c.edition == edition) & (deliveries.c.newsletter == newsletter)
         self._last_batch: int | None = None
+        self._share: tuple[int, int] = (0, 1)  # (k, n): subscribers whose id % n == k
+
+    def share(self, k: int, n: int, after_batch: int) -> Ledger:
+        """This ledger for one of `n` sending processes: its pages hold only the subscribers
+        whose row id % n == k, and its batches are numbered after_batch + k + 1, then every
+        n-th, so no two processes ever claim the same recipient or batch number."""
+        mine = Ledger(self.engine, self.edition, self.newsletter)
+        mine._share = (k, n)
+        mine._last_batch = after_batch + k + 1 - n
+        return mine
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -140,6 +150,8 @@ class Ledger:
                 subscribers.c.newsletter == self.newsletter,
                 subscribers.c.status == "active",
                 subscribers.c.id > after,
+                *([subscribers.c.id % self._share[1] == self._share[0]]
+                  if self._share[1] > 1 else []),
                 not_paused(),
                 suppressed.is_(None),
                 condition,
@@ -229,18 +241,22 @@ class Ledger:
             )
         return moved
 
+    def last_batch(self) -> int:
+        """The highest batch number this edition's ledger holds so far (0: none)."""
+        with self.engine.connect() as conn:
+            last = conn.scalar(
+                select(func.max(send_batches.c.batch)).where(
+                    send_batches.c.edition == self.edition,
+                    send_batches.c.newsletter == self.newsletter,
+                )
+            )
+            rows = conn.scalar(select(func.max(deliveries.c.batch)).where(self._this))
+        return max(int(last or 0), int(rows or 0))
+
     def next_batch(self) -> int:
         if self._last_batch is None:
-            with self.engine.connect() as conn:
-                last = conn.scalar(
-                    select(func.max(send_batches.c.batch)).where(
-                        send_batches.c.edition == self.edition,
-                        send_batches.c.newsletter == self.newsletter,
-                    )
-                )
-                rows = conn.scalar(select(func.max(deliveries.c.batch)).where(self._this))
-                self._last_batch = max(int(last or 0), int(rows or 0))
-        self._last_batch += 1
+            self._last_batch = self.last_batch()
+        self._last_batch += self._share[1]
         return self._last_batch
 
     def claim(self, batch: int, recipients: Sequence[Recipient], run: int,

@@ -35,6 +35,7 @@ from digest.send.backends import Backend, Retry, open_backend
 from digest.send.forced import record_forced
 from digest.send.ledger import Ledger, Page, Settled
 from digest.send.message import EditionMail, HeaderError, Recipient
+from digest.send.processes import processes_for, send_in_processes
 from digest.send.report import write_in_doubt_csv
 from digest.send.retry import Pacer, deliver_with_retries
 from digest.send.routing import FULL, SKIP, Routing, Tally
@@ -193,7 +194,11 @@ def run_send(
                 fetch = _without_erased(engine, settings)
                 if resend_in_doubt:
                     run.all(fetch(ledger.doubtful_page), resend=True)
-                run.all(fetch(ledger.page), resend=False)
+                processes = processes_for(settings, report.plan.to_send)
+                if processes > 1:
+                    send_in_processes(run, fetch, processes)
+                else:
+                    run.all(fetch(ledger.page), resend=False)
         except SendStopped as exc:
             report.stopped = str(exc)
         except BaseException as exc:  # Ctrl+C, or a database gone away: say so if we can
