@@ -220,6 +220,18 @@ class Settings(BaseSettings):
         one rule ingest and render share; other braces in the template stay as they are)."""
         return self.article_url_template.replace("{id}", article_id)
 
+    def editor_name(self) -> str:
+        """Who is at the keyboard, for the records of forced sends and hand-settled batches:
+        DIGEST_EDITOR, else the OS user."""
+        if self.editor.strip():
+            return self.editor.strip()
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):  # no user name for this uid (a bare container)
+            return "unknown"
+
     def signing_key(self) -> bytes:
         """The token key: the configured one, else one generated once and kept in the data dir."""
         if self.secret_key.get_secret_value():

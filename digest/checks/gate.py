@@ -8,7 +8,6 @@ DIGEST_EDITOR setting, else the OS user) and when, with the errors it went out w
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,19 +48,9 @@ class Verdict:
         return self.report.errors
 
 
-def editor(settings: Settings) -> str:
-    """Who is sending: DIGEST_EDITOR, else the OS user."""
-    if settings.editor.strip():
-        return settings.editor.strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name for this uid (a bare container)
-        return "unknown"
-
-
 def gate_send(settings: Settings, built: BuiltEdition, *, force: bool = False) -> Verdict:
     """The checks' verdict on `built`; ChecksFailed when it has errors and `force` is not set."""
     report = checks_for_send(settings, built)
     if report.errors and not force:
         raise ChecksFailed(built, report.errors)
-    return Verdict(report, editor(settings) if report.errors else None)
+    return Verdict(report, settings.editor_name() if report.errors else None)

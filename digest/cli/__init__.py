@@ -27,6 +27,7 @@ from digest.cli import (  # noqa: F401  (importing registers the commands)
     report,
     send,
     serve,
+    settle,
     status,
     subscribers,
 )

@@ -206,7 +206,8 @@ def _show_plan(plan: SendPlan) -> None:
         action = (
             "sent again now"
             if plan.resend_in_doubt
-            else "left alone; --resend-in-doubt sends them again"
+            else "left alone; `digest settle` records what the provider's log shows, "
+            "--resend-in-doubt sends them again"
         )
         console.print(f"  [yellow]in doubt[/]    {plan.in_doubt:,} ({action}):")
         _addresses(plan.in_doubt_sample, plan.in_doubt)
@@ -237,8 +238,9 @@ def _show_report(report: SendReport) -> None:
     if report.in_doubt:
         err.print(
             f"[yellow]in doubt: {report.in_doubt:,}[/] (the provider may or may not have taken "
-            "them; check its activity log, then run again with --resend-in-doubt for those "
-            "who did not get it):"
+            "them; check its activity log, then settle each batch with `digest settle "
+            "EDITION -n SLUG --batch N --delivered` or `--not-delivered`, or run again with "
+            "--resend-in-doubt for all of them):"
         )
         _addresses(report.in_doubt_sample, report.in_doubt, err)
         if report.in_doubt_csv is not None:
