@@ -105,6 +105,8 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database", default="", help="database URL (default: a temporary SQLite)")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="DIGEST_SEND_PROCESSES of the sends (default: the setting's)")
     parser.add_argument("--tiny", action="store_true", help="160 readers, one run (CI)")
     args = parser.parse_args()
     if args.tiny:
@@ -150,7 +152,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
 
     server, port = start_server([sys.executable, "-m", "tests.support.sendgrid_server"])
     sendgrid = {**env, "DIGEST_SENDER": "sendgrid",
-                "DIGEST_SENDGRID_API_HOST": f"http://127.0.0.1:{port}"}
+                "DIGEST_SENDGRID_API_HOST": f"http://127.0.0.1:{port}",
+                **({"DIGEST_SEND_PROCESSES": str(args.processes)} if args.processes else {})}
     try:
         print("\nsend to SendGrid (fresh process each, the ledger reset between runs):")
         rates: dict[str, list[float]] = {"plain": [], "cut": []}

@@ -147,6 +147,10 @@ class SendGridServer:
         with self._lock:
             self._script.extend(actions)
 
+    def taken(self) -> Counter[str]:
+        """How many times each address was taken (delivered) so far."""
+        return Counter(email for email, _ in self.accepted)
+
     def release(self) -> None:
         self._release.set()
 
