@@ -44,6 +44,9 @@ def send_command(
     force: bool = typer.Option(
         False, "--force", help="Send even though the pre-send checks found errors (the send "
         "is recorded with who forced it and when; `digest status` shows it)."),
+    switch_sender: bool = typer.Option(
+        False, "--switch-sender", help="Carry on a send begun through another backend through "
+        "this one (DIGEST_SENDER); without it such a send is refused."),
     variant: str = typer.Option(
         "", "--variant", metavar="KEY", help="With --test: send the variant cut to these "
         "topics (e.g. ai-policy+trade, as `digest build` listed it) instead of the full edition.",
@@ -70,7 +73,8 @@ def send_command(
                     f"test sent to {escape(address)} via {settings.sender} ({escape(provider_id)})"
                 )
             return
-        plan = plan_send(settings, edition, newsletter, resend_in_doubt=resend_in_doubt)
+        plan = plan_send(settings, edition, newsletter, resend_in_doubt=resend_in_doubt,
+                         switch_sender=switch_sender)
         _show_plan(plan)
         if not plan.frozen and (plan.recipients or dry_run):
             _checks(settings, plan, force=force, dry_run=dry_run)
@@ -97,7 +101,8 @@ def send_command(
             if not typer.confirm(question, default=False):
                 raise fail("not sent.")
         try:
-            report = _send_with_progress(settings, plan, force=force)
+            report = _send_with_progress(settings, plan, force=force,
+                                         switch_sender=switch_sender)
         except KeyboardInterrupt:
             raise fail(
                 "interrupted. The batch being sent is now in doubt; run the same command "
@@ -132,7 +137,8 @@ def _checks(settings: Settings, plan: SendPlan, *, force: bool, dry_run: bool) -
         console.print(line, highlight=False)
 
 
-def _send_with_progress(settings: Settings, plan: SendPlan, *, force: bool) -> SendReport:
+def _send_with_progress(settings: Settings, plan: SendPlan, *, force: bool,
+                        switch_sender: bool) -> SendReport:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -175,6 +181,7 @@ def _send_with_progress(settings: Settings, plan: SendPlan, *, force: bool) -> S
             progress=lambda n: progress.advance(task, n),
             on_retry=retrying,
             force=force,
+            switch_sender=switch_sender,
         )
 
 

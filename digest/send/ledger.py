@@ -168,10 +168,11 @@ class Ledger:
                              for _, email, name, topics, copy in rows]
 
     def in_doubt(self, limit: int | None = None) -> list[str]:
-        """Addresses in doubt (maybe sent, maybe not), in address order."""
+        """Addresses in doubt (maybe sent, maybe not), in address order; those still in
+        flight count (before a send starts, a dead run's are about to be in doubt)."""
         query = (
             select(deliveries.c.email)
-            .where(self._this, deliveries.c.state == "in_doubt")
+            .where(self._this, deliveries.c.state.in_(("in_doubt", "in_flight")))
             .order_by(deliveries.c.email)
             .limit(limit)
         )

@@ -39,7 +39,7 @@ from digest.send.processes import processes_for, send_in_processes
 from digest.send.report import write_in_doubt_csv
 from digest.send.retry import Pacer, deliver_with_retries
 from digest.send.routing import FULL, SKIP, Routing, Tally
-from digest.send.runs import finish_run, start_run
+from digest.send.runs import check_same_sender, finish_run, start_run
 from digest.settings import Settings
 from digest.subscribers import count_subscribers
 from digest.subscribers.erasure import Hasher, erased_hashes
@@ -105,10 +105,12 @@ class SendStopped(Exception):
 
 
 def plan_send(
-    settings: Settings, edition: str, slug: str, *, resend_in_doubt: bool = False
+    settings: Settings, edition: str, slug: str, *, resend_in_doubt: bool = False,
+    switch_sender: bool = False,
 ) -> SendPlan:
     """Check the edition and the settings and count who would get it. Sends nothing."""
     engine = connect(settings.database)
+    check_same_sender(engine, edition, slug, settings.sender, switch=switch_sender)
     built, frozen, note = edition_for_sending(engine, settings.out_dir, edition, slug)
     variants = variants_for_sending(engine, settings.out_dir, built, frozen)
     for copy in (built, *variants.values()):
@@ -157,16 +159,19 @@ def run_send(
     progress: Progress | None = None,
     on_retry: Callable[[Retry, float], None] | None = None,
     force: bool = False,
+    switch_sender: bool = False,
 ) -> SendReport:
     """Send the edition to everyone on the list not yet sent to. Safe to run again.
 
     Before the first real send the pre-send checks must find no error in exactly what is
     about to be frozen and sent (digest.checks.gate): ChecksFailed otherwise, unless `force`,
-    and then the forced send is recorded with its run. Once frozen, the copy is what it was."""
+    and then the forced send is recorded with its run. Once frozen, the copy is what it was.
+    A send begun through one backend goes on through it unless `switch_sender`."""
     check_names(edition, slug)
     engine = connect(settings.database)
     ttl = settings.send_lease_seconds
     with holding(engine, edition, slug, "send", ttl=ttl) as lease:
+        check_same_sender(engine, edition, slug, settings.sender, switch=switch_sender)
         _wait_for_builds(engine, edition, ttl)
         built, frozen, note = edition_for_sending(engine, settings.out_dir, edition, slug)
         verdict = None if frozen else gate_send(settings, built, force=force)

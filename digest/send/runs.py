@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, func, insert, select, update
 
-from digest.archive.schema import send_runs
+from digest.archive.schema import deliveries, send_runs
 from digest.editions.lease import HOST
+from digest.errors import DigestError
 
 DIED = "it ended without saying so (killed, or a crash)"
 
@@ -38,3 +39,27 @@ def finish_run(engine: Engine, run: int, outcome: str, note: str | None = None) 
             update(send_runs).where(send_runs.c.id == run)
             .values(finished_at=datetime.now(UTC), outcome=outcome, note=note)
         )
+
+
+def check_same_sender(engine: Engine, edition: str, newsletter: str, sender: str, *,
+                      switch: bool = False) -> None:
+    """Refuse to carry a send on through another backend than the one that began it, unless
+    `switch`: a DIGEST_SENDER left at its default (outbox) would write the rest of the list to
+    files and mark everyone sent, and nobody would be mailed."""
+    this = (send_runs.c.edition == edition) & (send_runs.c.newsletter == newsletter)
+    with engine.connect() as conn:
+        last = conn.execute(select(send_runs.c.id, send_runs.c.backend).where(this)
+                            .order_by(send_runs.c.id.desc()).limit(1)).first()
+        if last is None or last.backend == sender or switch:
+            return
+        sent = conn.scalar(select(func.count()).select_from(deliveries).where(
+            deliveries.c.edition == edition, deliveries.c.newsletter == newsletter,
+            deliveries.c.state == "sent"))
+    if not sent:
+        return
+    raise DigestError(
+        f"{edition}/{newsletter} was being sent through {last.backend} (run {last.id}, "
+        f"{sent:,} sent so far); this send would go through {sender} (DIGEST_SENDER)",
+        hint=f"Set DIGEST_SENDER={last.backend} (and its settings) to carry on, or pass "
+        f"--switch-sender to send the rest through {sender}.",
+    )

@@ -1,5 +1,6 @@
 """`digest settle`: the editor settles batches in doubt from the provider's log; digest never
-decides it, and once settled the next send neither doubles nor forgets anyone."""
+decides it, and once settled the next send neither doubles nor forgets anyone. And a send begun
+through one backend is not carried on through another by a forgotten setting."""
 
 from __future__ import annotations
 
@@ -92,3 +93,27 @@ def test_wrong_requests_are_refused_and_change_nothing(
         busy = runner.invoke(app, [*SETTLE, "--batch", "1", "--delivered"])
     assert busy.exit_code == 1 and "Traceback" not in busy.output
     assert ledger_rows(engine) == before
+
+
+def test_a_send_begun_through_sendgrid_is_not_carried_on_through_the_outbox(
+    sendgrid_settings: Settings, sendgrid: SendGridServer, people: People, engine: Engine,
+    configure: Callable[..., Settings], edition: Path,
+) -> None:
+    settings = configure(send_batch_size=10)
+    emails = people(30)
+    sendgrid.script(Action.ok(), Action.error(401))  # stops after the first batch
+    assert run_send(settings, EDITION, SLUG).stopped
+    configure(sender="outbox")  # DIGEST_SENDER forgotten: back at its default
+
+    refused = runner.invoke(app, ["send", EDITION, "-n", SLUG, "--yes"])
+
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 1 and "Traceback" not in said
+    assert "was being sent through sendgrid (run 1, 10 sent so far)" in said
+    assert "DIGEST_SENDER=sendgrid" in said and "--switch-sender" in said
+    assert states(engine) == {"sent": 10, "failed": 10}
+    assert not (edition / "outbox").exists()  # nobody written to files instead of mailed
+    switched = runner.invoke(app, ["send", EDITION, "-n", SLUG, "--yes", "--switch-sender"])
+    assert switched.exit_code == 0, switched.output
+    assert len(list((edition / "outbox").glob("*.eml"))) == 20
+    assert sendgrid.taken() == Counter(emails[:10])
