@@ -50,7 +50,9 @@ def test_batches_of_at_most_1000_with_per_recipient_values(
         assert subs["%%email%%"] == to["email"] and subs["%%unsubscribe_url%%"] == url
         assert subs["%%name%%"] == to["name"] and to["name"].startswith("Reader ")
     html = payload["content"][1]["value"]
-    assert "%%name_html%%" in html and "%%name%%" not in html  # escaped values in the HTML
+    # No name or address in this batch changes when escaped: the HTML shares their placeholders.
+    assert "%%name%%" in html and "%%name_html%%" not in html
+    assert "%%name_html%%" not in person["substitutions"]
 
     ids_by_email = dict(sendgrid.accepted)
     rows = ledger_rows(engine)
@@ -237,14 +239,28 @@ def test_what_recipients_read_after_substitution(
     from tests.support.data import add_subscribers
     from tests.support.sendgrid_server import render
 
-    add_subscribers(engine, SLUG, 1)
+    emails = add_subscribers(engine, SLUG, 2)
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE subscribers SET name = 'Tom <b>&amp; \"Co\"'")
+        conn.exec_driver_sql("UPDATE subscribers SET name = 'Tom <b>&amp; \"Co\"' "
+                             f"WHERE email = '{emails[0]}'")
     assert run_send(sendgrid_settings, EDITION, SLUG).ok
-    made = render(sendgrid.payloads[0], 0)
-    person = sendgrid.payloads[0]["personalizations"][0]
+    payload = sendgrid.payloads[0]
+    assert "%%name_html%%" in payload["content"][1]["value"]  # one name needs escaping
+    made = render(payload, 0)
+    person = payload["personalizations"][0]
     url = person["headers"]["List-Unsubscribe"].strip("<>")
     assert 'Dear Tom <b>&amp; "Co",' in made["text/plain"]
     assert "Dear Tom &lt;b&gt;&amp;amp; &quot;Co&quot;," in made["text/html"]
     assert f'href="{url}"' in made["text/html"] and url in made["text/plain"]
     assert "%%" not in made["text/html"] + made["text/plain"] + made["subject"]
+    plain = render(payload, 1)  # the other reader of the same batch, nothing to escape
+    assert "Dear Reader 1," in plain["text/html"] and "Dear Reader 1," in plain["text/plain"]
+    # A batch in which nothing needs escaping: the HTML shares the plain placeholders.
+    later = add_subscribers(engine, SLUG, 2, start=2)
+    assert run_send(sendgrid_settings, EDITION, SLUG).sent == 2
+    shared = sendgrid.payloads[1]
+    assert "%%name_html%%" not in shared["content"][1]["value"]
+    for n, email in enumerate(later):
+        made = render(shared, n)
+        assert f"Dear Reader {n + 2}," in made["text/html"] and email in made["text/html"]
+        assert "%%" not in made["text/html"] + made["text/plain"]
