@@ -58,8 +58,9 @@ def _add(engine: Engine, columns: list[Column]) -> None:
                 raise DigestError(
                     f"the database lacks {column.table.name}.{column.name}, which this version "
                     "of digest needs and cannot add to the rows already there",
-                    hint="Back the database up, then add the column by hand (see the release "
-                    "notes) or start from a new database.",
+                    hint=f"Back the database up, then run `{clause} DEFAULT <value> NOT NULL` "
+                    "with the value the rows already there should have, or start from a new "
+                    "database.",
                 )
             if not column.nullable:
                 clause += " NOT NULL"
