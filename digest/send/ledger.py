@@ -324,6 +324,35 @@ class Ledger:
                     conn.execute(statements.each_settled, rows)
             self._close_batch(conn, batch, outcome, single, now)
 
+    def doubtful_batches(self) -> list[int]:
+        """The batches that hold recipients in doubt, in order."""
+        query = (select(deliveries.c.batch).distinct()
+                 .where(self._this, deliveries.c.state == "in_doubt",
+                        deliveries.c.batch.is_not(None)))
+        with self.engine.connect() as conn:
+            return sorted(conn.scalars(query))
+
+    def settle_by_hand(self, batches: Sequence[int], delivered: bool, note: str) -> int:
+        """The in-doubt recipients of `batches` marked sent (`delivered`) or failed (tried
+        again by the next send), `note` kept on them and their batches; returns how many."""
+        state = "sent" if delivered else "failed"
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(deliveries)
+                .where(self._this, deliveries.c.state == "in_doubt",
+                       deliveries.c.batch.in_(batches))
+                .values(state=state, error=note, updated_at=now)
+            ).rowcount
+            conn.execute(
+                update(send_batches)
+                .where(send_batches.c.edition == self.edition,
+                       send_batches.c.newsletter == self.newsletter,
+                       send_batches.c.batch.in_(batches))
+                .values(state=state, error=note)
+            )
+        return moved
+
     def clear_failed(self) -> int:
         """Forget earlier refusals so this run tries those recipients again."""
         with self.engine.begin() as conn:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
-from digest.archive.schema import deliveries, send_runs
+from digest.archive.schema import send_runs
 from digest.editions.lease import HOST
 from digest.errors import DigestError
+from digest.send.ledger import Ledger
 
 DIED = "it ended without saying so (killed, or a crash)"
 
@@ -50,11 +51,9 @@ def check_same_sender(engine: Engine, edition: str, newsletter: str, sender: str
     with engine.connect() as conn:
         last = conn.execute(select(send_runs.c.id, send_runs.c.backend).where(this)
                             .order_by(send_runs.c.id.desc()).limit(1)).first()
-        if last is None or last.backend == sender or switch:
-            return
-        sent = conn.scalar(select(func.count()).select_from(deliveries).where(
-            deliveries.c.edition == edition, deliveries.c.newsletter == newsletter,
-            deliveries.c.state == "sent"))
+    if last is None or last.backend == sender or switch:
+        return
+    sent = Ledger(engine, edition, newsletter).states().get("sent", 0)
     if not sent:
         return
     raise DigestError(

@@ -14,10 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
-
 from digest.archive import connect
-from digest.archive.schema import deliveries, send_batches
 from digest.editions import check_names
 from digest.editions.layout import IN_DOUBT_CSV
 from digest.editions.lease import holding
@@ -49,32 +46,18 @@ def settle_in_doubt(settings: Settings, edition: str, slug: str, *, batches: Seq
     now = datetime.now(UTC)
     how = "delivered" if delivered else "not delivered"
     note = f"settled by hand by {settings.editor_name()} at {now:%Y-%m-%d %H:%M} UTC: {how}"
-    this = (deliveries.c.edition == edition) & (deliveries.c.newsletter == slug)
-    doubtful = this & (deliveries.c.state == "in_doubt")
     with holding(engine, edition, slug, "send", ttl=settings.send_lease_seconds):
-        with engine.begin() as conn:
-            found = sorted(b for b in conn.scalars(
-                select(deliveries.c.batch).where(doubtful).distinct()) if b is not None)
-            chosen = found if every else sorted(set(batches))
-            unknown = [b for b in chosen if b not in found]
-            if unknown:
-                raise DigestError(
-                    f"{edition}/{slug} has nobody in doubt in batch(es) "
-                    f"{', '.join(map(str, unknown))}",
-                    hint="Batches with recipients in doubt: "
-                    f"{', '.join(map(str, found)) or 'none'} (`digest status` lists them).",
-                )
-            moved = conn.execute(
-                update(deliveries).where(doubtful, deliveries.c.batch.in_(chosen))
-                .values(state="sent" if delivered else "failed", error=note, updated_at=now)
-            ).rowcount if chosen else 0
-            if chosen:
-                conn.execute(
-                    update(send_batches)
-                    .where(send_batches.c.edition == edition, send_batches.c.newsletter == slug,
-                           send_batches.c.batch.in_(chosen))
-                    .values(state="sent" if delivered else "failed", error=note)
-                )
+        found = ledger.doubtful_batches()
+        chosen = found if every else sorted(set(batches))
+        unknown = [b for b in chosen if b not in found]
+        if unknown:
+            raise DigestError(
+                f"{edition}/{slug} has nobody in doubt in batch(es) "
+                f"{', '.join(map(str, unknown))}",
+                hint="Batches with recipients in doubt: "
+                f"{', '.join(map(str, found)) or 'none'} (`digest status` lists them).",
+            )
+        moved = ledger.settle_by_hand(chosen, delivered, note) if chosen else 0
         left = ledger.states().get("in_doubt", 0)
         folder = settings.out_dir / edition / slug
         if folder.is_dir():  # the list next to the edition, as the send left it, brought up to date
