@@ -36,23 +36,17 @@ GOAL = 1000  # messages/s to smtp-sink
 LISTMONK = 830  # messages/s per SMTP node, as listmonk reports
 
 CHILD = """
-import json, resource, sys, time
-from pathlib import Path
+import json, sys, time
+from bench.send import cpu_seconds, peak_rss_mb
 from digest.send.runner import run_send
 from digest.settings import Settings
-def cpu():  # this process and the sending processes it forks (DIGEST_SEND_PROCESSES)
-    own, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
-                                                     resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 # The checks ran before, in a process of their own (the send reuses their findings), and the
 # bench's undesigned page is forced past their errors.
-started, used = time.perf_counter(), cpu()
+started, used = time.perf_counter(), cpu_seconds()
 report = run_send(Settings(), sys.argv[1], sys.argv[2], force=True)
-seconds, used = time.perf_counter() - started, cpu() - used
-peak = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
-            if line.startswith("VmHWM:")) / 1024
-print(json.dumps({"sent": report.sent, "seconds": seconds, "cpu": used, "peak_mb": peak,
-                  "ok": report.ok, "stopped": report.stopped}))
+seconds, used = time.perf_counter() - started, cpu_seconds() - used
+print(json.dumps({"sent": report.sent, "seconds": seconds, "cpu": used,
+                  "peak_mb": peak_rss_mb(), "ok": report.ok, "stopped": report.stopped}))
 """
 
 AIOSMTPD = """

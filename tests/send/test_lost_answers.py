@@ -30,10 +30,6 @@ People = Callable[..., list[str]]
 SEND = ["send", EDITION, "--newsletter", SLUG, "--yes"]
 
 
-def accepted(server: SendGridServer) -> Counter[str]:
-    return Counter(address for address, _ in server.accepted)
-
-
 def test_lost_answers_are_in_doubt_reported_and_resent_only_on_request(
     sendgrid_settings: Settings, sendgrid: SendGridServer, people: People, engine: Engine,
     configure: Callable[..., Settings], edition: Path,
@@ -55,7 +51,7 @@ def test_lost_answers_are_in_doubt_reported_and_resent_only_on_request(
     assert emails[10] in result.output and emails[49] not in result.output
     assert "retries" not in result.stdout  # nothing was sent again
     # Nobody twice: the taken batches went once, the dropped one not at all.
-    assert accepted(sendgrid) == Counter(emails[:30] + emails[30:40] + emails[50:])
+    assert sendgrid.taken() == Counter(emails[:30] + emails[30:40] + emails[50:])
     assert sendgrid.requests == 6
 
     listed = edition / "in-doubt.csv"
@@ -86,7 +82,7 @@ def test_lost_answers_are_in_doubt_reported_and_resent_only_on_request(
     # fixes the others' fate in the ledger the way a later tool would.
     again = runner.invoke(app, SEND)
     assert again.exit_code == 1 and "Nothing" not in again.stdout
-    assert sum(accepted(sendgrid).values()) == 50
+    assert sum(sendgrid.taken().values()) == 50
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "UPDATE deliveries SET state = 'sent' WHERE state = 'in_doubt' AND batch IN (2, 4)"
@@ -94,7 +90,7 @@ def test_lost_answers_are_in_doubt_reported_and_resent_only_on_request(
     resent = runner.invoke(app, [*SEND, "--resend-in-doubt"])
     assert resent.exit_code == 0, resent.output
     assert "sent 10" in resent.stdout and "in doubt 0" in resent.stdout
-    assert accepted(sendgrid) == Counter(emails)
+    assert sendgrid.taken() == Counter(emails)
     assert not listed.exists()
     assert Counter(state for state, _ in ledger_rows(engine).values()) == {"sent": 60}
 
@@ -114,7 +110,7 @@ def test_a_connection_reset_while_the_request_is_written_is_retried(
     report = run_send(settings, EDITION, SLUG, force=True)
     assert report.ok and report.retries == 1 and report.in_doubt == 0
     assert sendgrid.statuses[:3] == [-1, 202, 202]  # reset, then each batch taken once
-    assert accepted(sendgrid) == Counter(emails)
+    assert sendgrid.taken() == Counter(emails)
 
 
 def test_a_refused_connection_is_retried(
@@ -136,7 +132,7 @@ def test_a_refused_connection_is_retried(
     try:
         report = run_send(settings, EDITION, SLUG, on_retry=server_comes_up)
         assert report.ok and report.retries == 1
-        assert accepted(started[0]) == Counter(emails)
+        assert started[0].taken() == Counter(emails)
     finally:
         spot.close()
         for server in started:
@@ -156,7 +152,7 @@ def test_answers_lost_again_and_again_stop_the_send(
     untried = set(emails) - set(ledger_rows(engine))
     assert len(untried) == 20 - 2 - 2 * IN_DOUBT_IN_A_ROW  # left for the next run
     assert run_send(settings, EDITION, SLUG).sent == len(untried)
-    assert accepted(sendgrid) == Counter(emails)
+    assert sendgrid.taken() == Counter(emails)
 
 
 def test_an_smtp_reply_lost_after_data_is_in_doubt_not_resent(

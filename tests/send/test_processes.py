@@ -17,15 +17,11 @@ from sqlalchemy import Engine, select
 from digest.archive.schema import deliveries, send_batches, subscribers
 from digest.send.runner import run_send
 from digest.settings import Settings
-from tests.support.data import EDITION, SLUG, ledger_rows
+from tests.support.data import EDITION, SLUG, ledger_states
 from tests.support.sendgrid_server import Action, SendGridServer
 
 People = Callable[..., list[str]]
 SEND = [sys.executable, "-m", "digest", "send", EDITION, "--newsletter", SLUG, "--yes"]
-
-
-def states(engine: Engine) -> Counter[str]:
-    return Counter(state for state, _ in ledger_rows(engine).values())
 
 
 def test_two_processes_send_disjoint_shares_everyone_once(
@@ -40,7 +36,7 @@ def test_two_processes_send_disjoint_shares_everyone_once(
 
     assert report.ok and report.sent == 5000 and sum(progress) == 5000
     assert sendgrid.taken() == Counter(emails)  # once each
-    assert states(engine) == {"sent": 5000}
+    assert ledger_states(engine) == {"sent": 5000}
     with engine.connect() as conn:
         numbers = sorted(conn.scalars(select(send_batches.c.batch)))
         placed = conn.execute(
@@ -64,11 +60,11 @@ def test_a_stop_in_one_process_stops_them_all(
 
     assert report.stopped and "401" in report.stopped and "API_KEY" in report.stopped
     # The other process stopped before its next batch: nobody in flight, a few batches sent.
-    found = states(engine)
+    found = ledger_states(engine)
     assert found["in_flight"] == 0 and found["sent"] <= 1000
     assert len(sendgrid.accepted) == found["sent"] == report.sent
     again = run_send(configure(send_processes=2, send_batch_size=250), EDITION, SLUG)
-    assert again.ok and states(engine) == {"sent": 5000}
+    assert again.ok and ledger_states(engine) == {"sent": 5000}
     assert len(sendgrid.accepted) == len(set(email for email, _ in sendgrid.accepted)) == 5000
 
 
@@ -84,7 +80,7 @@ def test_kill_9_leaves_no_sender_behind_and_at_most_a_batch_each_in_doubt(
                                stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
     try:
         sendgrid.wait_until(lambda: sendgrid.held == 2, timeout=60)
-        assert states(engine)["in_flight"] == 200  # one batch in flight per process
+        assert ledger_states(engine)["in_flight"] == 200  # one batch in flight per process
         children = _children(process.pid)
         assert len(children) == 2
         process.send_signal(signal.SIGKILL)
@@ -103,7 +99,7 @@ def test_kill_9_leaves_no_sender_behind_and_at_most_a_batch_each_in_doubt(
     assert again.returncode == 1, again.stderr  # finished, with the two held batches in doubt
     assert "in doubt 200" in again.stdout
     assert sendgrid.taken() == Counter(emails)  # once each
-    assert states(engine) == {"sent": 2800, "in_doubt": 200}
+    assert ledger_states(engine) == {"sent": 2800, "in_doubt": 200}
 
 
 def _children(pid: int) -> list[int]:

@@ -16,16 +16,12 @@ from digest.cli import app
 from digest.editions.lease import holding
 from digest.send.runner import run_send
 from digest.settings import Settings
-from tests.support.data import EDITION, SLUG, ledger_rows
+from tests.support.data import EDITION, SLUG, ledger_rows, ledger_states
 from tests.support.sendgrid_server import Action, SendGridServer
 
 runner = CliRunner()
 People = Callable[..., list[str]]
 SETTLE = ["settle", EDITION, "-n", SLUG]
-
-
-def states(engine: Engine) -> Counter[str]:
-    return Counter(state for state, _ in ledger_rows(engine).values())
 
 
 def test_a_batch_the_provider_took_is_settled_delivered(
@@ -43,7 +39,7 @@ def test_a_batch_the_provider_took_is_settled_delivered(
     assert result.exit_code == 0, result.output
     assert "10 recipient(s) of batch(es) 2 marked sent" in result.stdout
     assert "settled by hand by Ana Editor" in result.stdout and "still in doubt: 0" in result.stdout
-    assert states(engine) == {"sent": 30}
+    assert ledger_states(engine) == {"sent": 30}
     assert not (edition / "in-doubt.csv").exists()  # nobody left in doubt
     with engine.connect() as conn:
         batch = conn.execute(select(send_batches).where(send_batches.c.batch == 2)).one()
@@ -66,7 +62,7 @@ def test_a_batch_that_never_arrived_goes_with_the_next_send(
 
     assert result.exit_code == 0, result.output
     assert "10 recipient(s) of batch(es) 3 marked failed" in result.stdout
-    assert states(engine) == {"sent": 20, "failed": 10}
+    assert ledger_states(engine) == {"sent": 20, "failed": 10}
     again = run_send(settings, EDITION, SLUG)
     assert again.sent == 10 and again.ok
     assert sendgrid.taken() == Counter(emails)  # the ten once, the rest not again
@@ -111,7 +107,7 @@ def test_a_send_begun_through_sendgrid_is_not_carried_on_through_the_outbox(
     assert refused.exit_code == 1 and "Traceback" not in said
     assert "was being sent through sendgrid (run 1, 10 sent so far)" in said
     assert "DIGEST_SENDER=sendgrid" in said and "--switch-sender" in said
-    assert states(engine) == {"sent": 10, "failed": 10}
+    assert ledger_states(engine) == {"sent": 10, "failed": 10}
     assert not (edition / "outbox").exists()  # nobody written to files instead of mailed
     switched = runner.invoke(app, ["send", EDITION, "-n", SLUG, "--yes", "--switch-sender"])
     assert switched.exit_code == 0, switched.output

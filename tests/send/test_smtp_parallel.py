@@ -21,7 +21,7 @@ from digest.send.ledger import Ledger
 from digest.send.runner import run_send
 from digest.settings import Settings
 from tests.support import wait_until
-from tests.support.data import EDITION, SLUG, ledger_rows, make_edition
+from tests.support.data import EDITION, SLUG, ledger_rows, ledger_states, make_edition
 from tests.support.smtp_server import SmtpServer
 from tests.support.smtp_sink import SmtpSink, available
 
@@ -32,10 +32,6 @@ needs_sink = pytest.mark.skipif(not available(), reason="smtp-sink (Debian: post
 
 def received(server: SmtpServer) -> Counter[str]:
     return Counter(r for m in server.messages for r in m.rcpt_tos)
-
-
-def states(engine: Engine) -> Counter[str]:
-    return Counter(state for state, _ in ledger_rows(engine).values())
 
 
 def test_the_connections_send_side_by_side_each_reused(
@@ -49,7 +45,7 @@ def test_the_connections_send_side_by_side_each_reused(
         assert server.connections == 4  # opened once each, then reused
         assert sorted(server.per_connection.values()) == [15, 15, 15, 15]
         assert received(server) == Counter(emails)
-    assert states(engine) == {"sent": 60}
+    assert ledger_states(engine) == {"sent": 60}
 
 
 def test_a_connection_dropped_mid_send_is_reopened_nobody_lost_or_doubled(
@@ -65,7 +61,7 @@ def test_a_connection_dropped_mid_send_is_reopened_nobody_lost_or_doubled(
         assert report.ok and report.sent == 50 and report.retries > 0
         assert server.drops > 0 and server.connections > 4
         assert received(server) == Counter(emails)
-    assert states(engine) == {"sent": 50}
+    assert ledger_states(engine) == {"sent": 50}
 
 
 def test_a_lost_final_reply_leaves_that_message_alone_in_doubt(
@@ -95,7 +91,7 @@ def test_kill_9_mid_send_leaves_only_the_messages_in_transit_in_doubt(
         try:
             # All four connections have handed over a message and wait for its reply.
             wait_until(lambda: server.held == 4, timeout=60, what="the held messages")
-            assert states(engine) == {"sent": 60, "in_flight": 4}  # claimed before DATA
+            assert ledger_states(engine) == {"sent": 60, "in_flight": 4}  # claimed before DATA
             process.send_signal(signal.SIGKILL)
             assert process.wait(timeout=30) == -signal.SIGKILL
         finally:
@@ -109,7 +105,7 @@ def test_kill_9_mid_send_leaves_only_the_messages_in_transit_in_doubt(
         assert again.returncode == 1, again.stdout + again.stderr  # done, but 4 in doubt
         assert "in doubt 4" in again.stdout
         assert set(Ledger(engine, EDITION, SLUG).in_doubt()) == in_transit
-        assert states(engine) == {"sent": 196, "in_doubt": 4}
+        assert ledger_states(engine) == {"sent": 196, "in_doubt": 4}
         expected = Counter(emails) - (Counter() if server_took_them else Counter(in_transit))
         assert received(server) == expected  # nobody twice; the four were left alone
     del settings
@@ -125,7 +121,7 @@ def test_pipelining_to_smtp_sink(
         report = run_send(settings, EDITION, SLUG)
         assert report.ok and report.sent == 120
     assert sink.messages == 120
-    assert states(engine) == {"sent": 120}
+    assert ledger_states(engine) == {"sent": 120}
 
 
 @needs_sink
@@ -138,7 +134,7 @@ def test_refused_recipients_fail_and_are_not_in_doubt_when_pipelined(
         report = run_send(settings, EDITION, SLUG)
     assert (report.sent, report.failed, report.in_doubt) == (0, 8, 0)
     assert sink.messages == 0
-    assert states(engine) == {"failed": 8}
+    assert ledger_states(engine) == {"failed": 8}
 
 
 @needs_sink
@@ -164,7 +160,7 @@ def test_a_hang_up_after_the_dot_is_in_doubt_when_pipelined(
         settings = configure(sender="smtp", smtp_port=sink.port, smtp_connections=4)
         report = run_send(settings, EDITION, SLUG)
     assert (report.sent, report.in_doubt, report.retries) == (0, 3, 0)  # never sent again
-    assert states(engine) == {"in_doubt": 3}
+    assert ledger_states(engine) == {"in_doubt": 3}
 
 
 def test_lines_starting_with_a_dot_arrive_as_written(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -100,6 +101,11 @@ def ledger_rows(
     )
     with engine.connect() as conn:
         return {row.email: (row.state, row.provider_id) for row in conn.execute(query)}
+
+
+def ledger_states(engine: Engine, edition: str = EDITION, slug: str = SLUG) -> Counter[str]:
+    """How many rows of the send ledger are in each state."""
+    return Counter(state for state, _ in ledger_rows(engine, edition, slug).values())
 
 
 def big_html() -> str:
