@@ -15,8 +15,7 @@ refuses it; `correction=True` builds sent newsletters again as a new edition, a 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +48,7 @@ from digest.editions.manifest import dumps, manifest_data
 from digest.editions.variants import Variant
 from digest.editions.write import write_edition
 from digest.errors import DigestError
+from digest.forking import map_forked
 from digest.models import Article
 from digest.newsletters import Newsletter, load_newsletters, select_newsletters
 from digest.render import (
@@ -158,8 +158,8 @@ def build_editions(
     extra = _named_articles(engine, plan, {a.id for a in nearby})
     started = timings.add("load", started)
 
-    duplicates = DuplicateIndex(in_window)
-    tag_cache = TagCache(taxonomy)
+    duplicates = DuplicateIndex(in_window, settings.build_processes)  # reads no database
+    tag_cache = TagCache(taxonomy)  # filled by the first newsletter, before any fork
     pinnable = {**extra, **{a.id: a for a in neighbours}}
 
     def select_for(newsletter: Newsletter, overrides: Overrides) -> Selection:
@@ -167,60 +167,30 @@ def build_editions(
                       overrides=overrides, neighbours=neighbours, extra=pinnable,
                       tag_cache=tag_cache)
 
-    selections = [select_for(n, plan.for_newsletter(n.slug)) for n in chosen]
     timings.add("curate", started)
 
     env = template_env(str(settings.templates_dir) if settings.templates_dir else None)
-    results: list[NewsletterResult] = []
+    with _Summaries(settings, engine, refresh_summaries) as summaries:
+        maker = _Maker(settings=settings, env=env, summaries=summaries, plan=plan,
+                       record=record, engine=engine, taxonomy=taxonomy, quiet_week=quiet_week,
+                       select_for=select_for,
+                       tags_of=lambda i: _tags_of(i, in_window, pinnable, tag_cache))
+        processes = settings.build_processes if _reopenable(engine) else 1
+        if summaries.usage is not None:
+            # The model's backend keeps its counts, cache and connections in this process,
+            # and is handed every summary it will be asked for at once, before any email.
+            processes = 1
+            maker.select_all(chosen, timings)
+        # Otherwise each newsletter is curated and rendered by whichever process takes it.
+        made = map_forked(lambda i: maker.make(chosen[i]), len(chosen), processes,
+                          in_child=lambda: engine.dispose(close=False))
+    results = [one.result for one in made]
     outputs: dict[str, dict[str, bytes]] = {}
-    correction = revision_of(edition_id) > 1
-    with _Summaries(settings, timings, engine, refresh_summaries) as summaries:
-        summaries.prefetch(
-            (p.article, s.newsletter.summary_words or settings.summary_words)
-            for s in selections for p in s.picks
-            if p.article.id not in plan.for_newsletter(s.newsletter.slug).summaries)
-        for selection in selections:
-            newsletter = selection.newsletter
-            if not selection.picks and not quiet_week:
-                results.append(NewsletterResult(newsletter.slug, newsletter.title, "empty",
-                                                warnings=["nothing in the window: not built"]))
-                continue
-            view_url = f"{settings.base_url.rstrip('/')}/archive/{edition_id}/{newsletter.slug}"
-            overrides = plan.for_newsletter(newsletter.slug)
-            fitted, warnings = _render(selection, overrides, view_url, settings, env, summaries,
-                                       timings, correction=correction)
-            cut = None
-            if newsletter.topics:
-
-                def render_for(cut_selection: Selection, cut_overrides: Overrides, key: str,
-                               topics: list[str], url: str = view_url) -> tuple[
-                                   dict[str, bytes], int, int, list[str]]:
-                    own_url = f"{url}/{key}"  # the variant's own web version
-                    cut_fitted, cut_warnings = _render(
-                        cut_selection, cut_overrides, own_url, settings, env, summaries,
-                        timings, correction=correction, topics=topics)
-                    files, _ = _files(cut_fitted, cut_selection, cut_warnings, own_url,
-                                      settings, record, timings)
-                    return (files, len(cut_fitted.entries), cut_fitted.email.html_bytes,
-                            cut_warnings)
-
-                started = timings.mark()
-                cut = cut_to_topics(newsletter, selection, overrides,
-                                    topic_groups(engine, newsletter.slug), _names(taxonomy),
-                                    quiet=settings.variant_quiet, select_for=select_for,
-                                    render_for=render_for,
-                                    tags_of=lambda i: _tags_of(i, in_window, pinnable,
-                                                               tag_cache))
-                timings.add("variants", started)
-            files, checks = _files(fitted, selection, warnings, view_url, settings, record,
-                                   timings, cut, taxonomy)
-            outputs[newsletter.slug] = files
-            result = _result(newsletter, fitted, warnings,
-                             "built" if selection.picks else "quiet", checks)
-            if cut is not None:
-                files.update(cut.files)
-                result.variants, result.variant_lines = cut.variants, cut.summary()
-            results.append(result)
+    hashes: dict[str, str] = {}  # what the lease records as built, by slug
+    for one in made:
+        timings.merge(one.timings)
+        if one.result.status != "empty":
+            outputs[one.result.slug], hashes[one.result.slug] = one.files, one.hash
 
     started = timings.mark()
     root = Path(out_dir or settings.out_dir)
@@ -233,7 +203,7 @@ def build_editions(
         with writing(engine, edition_id, slugs, again, settings.send_lease_seconds) as written:
             write_edition(root, record, outputs, [r for r in results if r.status != "empty"],
                           order, build={k: v for k, v in given.items() if v})
-            written.update({slug: _hash(files) for slug, files in outputs.items()})
+            written.update(hashes)
         for r in results:
             if r.status != "empty":
                 r.path = edition_dir / r.slug
@@ -249,6 +219,11 @@ def _window_options(window: Window) -> str:
     return f"--since {window.since:%Y-%m-%dT%H:%M:%S} --until {window.until:%Y-%m-%dT%H:%M:%S}"
 
 
+def _reopenable(engine: Engine) -> bool:
+    """Whether a forked child can open this database again (an in-memory one it cannot)."""
+    return engine.dialect.name != "sqlite" or engine.url.database not in (None, "", ":memory:")
+
+
 def _edition_record(window: Window, edition_id: str) -> dict[str, Any]:
     """The edition as index.json and the manifests record it; a correction says what of."""
     record: dict[str, Any] = {**window.to_dict(), "id": edition_id}
@@ -257,10 +232,96 @@ def _edition_record(window: Window, edition_id: str) -> dict[str, Any]:
     return record
 
 
-def _hash(files: dict[str, bytes]) -> str:
-    data = json.loads(files["manifest.json"])
-    return content_hash(str(data.get("subject") or ""), str(data.get("preheader") or ""),
-                        files["email.html"].decode(), files["email.txt"].decode())
+@dataclass
+class _Made:
+    """One newsletter built: its result, its files, their content hash, the time it took."""
+
+    result: NewsletterResult
+    files: dict[str, bytes]
+    hash: str
+    timings: Timings
+
+
+@dataclass
+class _Maker:
+    """What every newsletter of one build is made with. `make` curates and builds one, in
+    whichever process takes it (digest.forking hands newsletters to forked copies of this one)."""
+
+    settings: Settings
+    env: Environment
+    summaries: _Summaries
+    plan: EditionPlan
+    record: dict[str, Any]
+    engine: Engine
+    taxonomy: Taxonomy
+    quiet_week: bool
+    select_for: Callable[[Newsletter, Overrides], Selection]
+    tags_of: Callable[[str], frozenset[str]]
+    selections: dict[str, Selection] = field(default_factory=dict)  # curated beforehand
+
+    def select_all(self, chosen: Sequence[Newsletter], timings: Timings) -> None:
+        """Curate every newsletter now, and hand a backend that works in bulk (the model's)
+        every summary the emails will ask for."""
+        started = timings.mark()
+        for newsletter in chosen:
+            self.selections[newsletter.slug] = self.select_for(
+                newsletter, self.plan.for_newsletter(newsletter.slug))
+        timings.add("curate", started)
+        words = self.settings.summary_words
+        self.summaries.prefetch(
+            ((p.article, s.newsletter.summary_words or words)
+             for s in self.selections.values() for p in s.picks
+             if p.article.id not in self.plan.for_newsletter(s.newsletter.slug).summaries),
+            timings)
+
+    def make(self, newsletter: Newsletter) -> _Made:
+        timings = Timings()
+        started = timings.mark()
+        overrides = self.plan.for_newsletter(newsletter.slug)
+        selection = self.selections.get(newsletter.slug)
+        if selection is None:
+            selection = self.select_for(newsletter, overrides)
+        timings.add("curate", started)
+        if not selection.picks and not self.quiet_week:
+            return _Made(NewsletterResult(newsletter.slug, newsletter.title, "empty",
+                                          warnings=["nothing in the window: not built"]),
+                         {}, "", timings)
+        settings = self.settings
+        correction = revision_of(self.record["id"]) > 1
+        view_url = f"{settings.base_url.rstrip('/')}/archive/{self.record['id']}/{newsletter.slug}"
+        fitted, warnings = _render(selection, overrides, view_url, settings, self.env,
+                                   self.summaries, timings, correction=correction)
+        cut = None
+        if newsletter.topics:
+
+            def render_for(cut_selection: Selection, cut_overrides: Overrides, key: str,
+                           topics: list[str]) -> tuple[dict[str, bytes], int, int, list[str]]:
+                own_url = f"{view_url}/{key}"  # the variant's own web version
+                cut_fitted, cut_warnings = _render(
+                    cut_selection, cut_overrides, own_url, settings, self.env, self.summaries,
+                    timings, correction=correction, topics=topics)
+                files, _ = _files(cut_fitted, cut_selection, cut_warnings, own_url, settings,
+                                  self.record, timings)
+                return files, len(cut_fitted.entries), cut_fitted.email.html_bytes, cut_warnings
+
+            started = timings.mark()
+            cut = cut_to_topics(newsletter, selection, overrides,
+                                topic_groups(self.engine, newsletter.slug),
+                                _names(self.taxonomy), quiet=settings.variant_quiet,
+                                select_for=self.select_for, render_for=render_for,
+                                tags_of=self.tags_of)
+            timings.add("variants", started)
+        files, checks = _files(fitted, selection, warnings, view_url, settings, self.record,
+                               timings, cut, self.taxonomy)
+        email = fitted.email
+        result = _result(newsletter, fitted, warnings, "built" if selection.picks else "quiet",
+                         checks)
+        if cut is not None:
+            files.update(cut.files)
+            result.variants, result.variant_lines = cut.variants, cut.summary()
+        return _Made(result, files,
+                     content_hash(email.subject, email.preheader, email.html, email.text),
+                     timings)
 
 
 def _render(selection: Selection, overrides: Overrides, view_url: str, settings: Settings,
@@ -274,7 +335,7 @@ def _render(selection: Selection, overrides: Overrides, view_url: str, settings:
     words = newsletter.summary_words or settings.summary_words
 
     def summary_of(pick: Pick, budget: int) -> Entry:
-        return Entry(pick, summaries.get(pick.article, budget, overrides.summaries))
+        return Entry(pick, summaries.get(pick.article, budget, overrides.summaries, timings))
 
     def build(shown: Sequence[Entry], more: Sequence[Entry]) -> RenderedEmail:
         context = email_context(selection=selection, entries=shown, more=more,
@@ -299,11 +360,9 @@ class _Summaries:
     """Summaries by (article, budget), shared across newsletters; editors' own win. The backend
     is opened once per build (the model one holds a connection pool and counts its cost)."""
 
-    def __init__(self, settings: Settings, timings: Timings, engine: Engine,
-                 refresh: bool) -> None:
+    def __init__(self, settings: Settings, engine: Engine, refresh: bool) -> None:
         self._backend = get_summariser(settings.summariser, settings=settings, engine=engine,
                                        refresh=refresh)
-        self._timings = timings
         self._cache: dict[tuple[str, int], Summary] = {}
         self.usage: Usage | None = getattr(self._backend, "usage", None)
 
@@ -315,25 +374,26 @@ class _Summaries:
         if close is not None:
             close()
 
-    def prefetch(self, wanted: Iterable[tuple[Article, int]]) -> None:
+    def prefetch(self, wanted: Iterable[tuple[Article, int]], timings: Timings) -> None:
         """Hand a backend that works in bulk (the model's) everything it will be asked for."""
         prefetch = getattr(self._backend, "prefetch", None)
         if prefetch is None:
             return
-        started = self._timings.mark()
+        started = timings.mark()
         prefetch([(a, w) for a, w in wanted if standfirst_summary(a, w) is None])
-        self._timings.add("summarise", started)
+        timings.add("summarise", started)
 
-    def get(self, article: Article, words: int, written: dict[str, str]) -> Summary:
+    def get(self, article: Article, words: int, written: dict[str, str],
+            timings: Timings) -> Summary:
         if article.id in written:
             text = written[article.id]
             return Summary(text=text, method="editor", sentences=len(split_sentences(text)),
                            words=len(text.split()))
         key = (article.id, words)
         if key not in self._cache:
-            started = self._timings.mark()
+            started = timings.mark()
             self._cache[key] = summarise(article, max_words=words, backend=self._backend)
-            self._timings.add("summarise", started)
+            timings.add("summarise", started)
         return self._cache[key]
 
 

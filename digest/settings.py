@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     """Language of the emails (the lang attribute screen readers use)."""
     email_fonts: Fonts = Field(default_factory=dict)
     """Web fonts the email links, as JSON {"Name": "https://...css"}; empty links none."""
+    build_processes: int = Field(2, ge=1, le=16)
+    """Processes rendering a build's newsletters at once (1: this one alone; a build that asks
+    a model for its summaries always runs in one)."""
 
     # Sending
     sender: Name = "outbox"
@@ -261,7 +264,7 @@ def env_example() -> str:
     the setting reads it back (JSON for a dict, true/false for a flag)."""
     lines = ["# digest settings: copy to .env and uncomment what you change.", ""]
     for name, field in Settings.model_fields.items():
-        lines.append(f"# {field.description}")
+        lines.extend(f"# {line}" for line in (field.description or "").splitlines())
         default = field.get_default(call_default_factory=True)
         lines.append(f"# DIGEST_{name.upper()}={_as_env(default)}")
         lines.append("")

@@ -21,6 +21,8 @@ def test_env_example_is_current() -> None:
 
 def test_env_example_lists_every_setting() -> None:
     text = (ROOT / ".env.example").read_text()
+    uncommented = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert uncommented == [], "a line .env would read as a setting (or fail to parse)"
     listed = set(re.findall(r"^#?\s*DIGEST_([A-Z0-9_]+)=", text, flags=re.M))
     expected = {name.upper() for name in Settings.model_fields}
     assert expected - listed == set(), "settings missing from .env.example"

@@ -38,6 +38,14 @@ class Timings:
         self.cpu[stage] += now[1] - started[1]
         return now
 
+    def merge(self, other: Timings) -> None:
+        """Add `other`'s stages (a part of the build timed on its own, maybe in another
+        process: stages then sum the time of every process, as CPU time does)."""
+        for stage, seconds in other.wall.items():
+            self.wall[stage] += seconds
+        for stage, seconds in other.cpu.items():
+            self.cpu[stage] += seconds
+
 
 @dataclass(frozen=True, slots=True)
 class RenderedEmail:

@@ -20,13 +20,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from digest.errors import DigestError
+from digest.forking import die_with
 from digest.send.backends import Retry
 
 if TYPE_CHECKING:
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 
 MIN_RECIPIENTS = 2000  # below this one process is as quick: forking and a share's pages cost
 TOLD_TO_STOP = "another sending process stopped the send"
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
 def processes_for(settings: Settings, to_send: int) -> int:
@@ -133,7 +131,7 @@ def _child(run: _Run, fetch: Fetch, k: int, count: int, after: int, pipe: Connec
            stop: Any, parent: int) -> None:
     from digest.send.runner import SendReport, SendStopped
 
-    _die_with(parent)
+    die_with(parent)
     # New connections of its own: the pool's inherited ones are the parent's, left untouched.
     run.ledger.engine.dispose(close=False)
     run.ledger = run.ledger.share(k, count, after)
@@ -159,15 +157,3 @@ def _child(run: _Run, fetch: Fetch, k: int, count: int, after: int, pipe: Connec
     r = run.report
     pipe.send(("done", k, {"sent": r.sent, "failed": r.failed, "retries": r.retries,
                            "skipped": r.skipped, "copies": r.copies, "stopped": r.stopped}))
-
-
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this process when its parent dies (Linux), so no sender outlives a
-    killed `digest send`; elsewhere a child notices before its next batch (_Watch)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before we asked
-        os._exit(1)

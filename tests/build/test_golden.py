@@ -70,3 +70,30 @@ def test_building_twice_gives_identical_bytes(build_settings, archive, tmp_path)
     second = build_editions(build_settings, week=WEEK, engine=archive, out_dir=tmp_path / "b")
     one, two = _tree(first.edition_dir), _tree(second.edition_dir)
     assert one and one == two
+
+
+def test_one_process_and_several_build_the_same_bytes(build_settings, archive, tmp_path,
+                                                      monkeypatch):
+    """The newsletters are shared among forked processes (DIGEST_BUILD_PROCESSES): the edition
+    is the same, byte for byte, as one process alone builds it (variants included)."""
+    import digest.build
+    from digest import forking
+
+    add_readers(archive, "markets", {None: 2, "antitrust": 2, "trade": 1, "antitrust+trade": 1})
+    pids: set[int] = set()
+
+    def recording(work, count, processes, **options):  # which processes built newsletters
+        done = forking.map_forked(lambda i: (work(i), os.getpid()), count, processes, **options)
+        pids.update(pid for _, pid in done)
+        return [made for made, _ in done]
+
+    monkeypatch.setattr(digest.build, "map_forked", recording)
+    trees = {}
+    for processes in (1, 2):
+        settings = build_settings.model_copy(update={"build_processes": processes,
+                                                     "out_dir": tmp_path / f"p{processes}"})
+        pids.clear()
+        trees[processes] = _tree(build_editions(settings, week=WEEK, engine=archive).edition_dir)
+        assert len(pids) == processes, "the newsletters were not shared as asked"
+    assert trees[2] == trees[1]
+    assert trees[1] == _tree(GOLDEN / WEEK)
