@@ -49,19 +49,18 @@ class LeftOut:
     title: str
     code: str  # outside_window | no_matching_tag | excluded_tag | over_cap | folded | dropped
     reason: str
-    # to_json()'s result, kept: a "no matching tag" record is shared by every newsletter.
-    _json: str = field(default="", init=False, repr=False, compare=False)
+    # `to_dict()` as JSON, made by hand once: a big week's manifests list some 200,000 of
+    # these (a "no matching tag" record is shared by every newsletter), and manifest.dumps
+    # joins the ready text of a whole list at C speed.
+    json: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "json", (  # frozen: set it the way __init__ does
+            f'{{"id": {_json_string(self.id)}, "title": {_json_string(self.title)}, '
+            f'"code": {_json_string(self.code)}, "reason": {_json_string(self.reason)}}}'))
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "code": self.code, "reason": self.reason}
-
-    def to_json(self) -> str:
-        """`to_dict()` as JSON, made by hand: a big week writes tens of thousands of these."""
-        if not self._json:
-            object.__setattr__(self, "_json", (  # frozen: set the memo the way __init__ does
-                f'{{"id": {_json_string(self.id)}, "title": {_json_string(self.title)}, '
-                f'"code": {_json_string(self.code)}, "reason": {_json_string(self.reason)}}}'))
-        return self._json
 
 
 @dataclass
@@ -109,13 +108,15 @@ class TagCache:
     def get(self, article: Article) -> _Known:
         found = self._seen.get(article.id)
         if found is None:
-            tags = self.taxonomy.effective_tags(article)
-            shown = ", ".join(_tag_label(t) for t in tags) or "none"
-            no_match = _left(article, "no_matching_tag", f"no matching tag (tags: {shown})")
-            found = _Known(tags, frozenset(t.slug for t in tags), no_match,
-                           -article.published_at.timestamp())
-            self._seen[article.id] = found
+            found = self._seen[article.id] = self._known(article)
         return found
+
+    def _known(self, article: Article) -> _Known:
+        tags = self.taxonomy.effective_tags(article)
+        shown = ", ".join(_tag_label(t) for t in tags) or "none"
+        no_match = _left(article, "no_matching_tag", f"no matching tag (tags: {shown})")
+        return _Known(tags, frozenset(t.slug for t in tags), no_match,
+                      -article.published_at.timestamp())
 
     def tags(self, article: Article) -> list[Tag]:
         return self.get(article).tags
@@ -191,8 +192,12 @@ def select(
         relevant.update(by_id)
     else:
         relevant.update(*(index.get(t, ()) for t in newsletter.tags))
+    unmatched: list[LeftOut] = []  # listed after the others, as they always were
     for article, known in zip(articles, listed.known, strict=True):
-        if article.id not in relevant or article.id in candidates:
+        if article.id in candidates:
+            continue
+        if article.id not in relevant:
+            unmatched.append(known.no_match)
             continue
         if article.id in overrides.drops:
             left.append(_left(article, "dropped", "dropped by the editor"))
@@ -202,8 +207,7 @@ def select(
             left.append(_left(article, "excluded_tag", f"excluded tag: {', '.join(excluded)}"))
         else:  # a wanted tag, or a "*" newsletter
             candidates[article.id] = (article, known)
-    left.extend(known.no_match for a, known in zip(articles, listed.known, strict=True)
-                if a.id not in relevant and a.id not in candidates)
+    left.extend(unmatched)
 
     folded_into: dict[str, list[str]] = {}
     if duplicates is not None:

@@ -6,6 +6,7 @@ JSON has a fixed key order and no times: same inputs, same bytes.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import secrets
 from collections.abc import Callable
@@ -22,26 +23,32 @@ if TYPE_CHECKING:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+_JSON_OF = operator.attrgetter("json")
 
 
 def dumps(data: dict[str, Any]) -> bytes:
     """JSON with one top-level key a line and one list item a line: readable and diffable
     (golden files), yet encoded by json's C encoder (indent= would use the slow Python one,
     and a big week's manifest lists thousands of left-out articles)."""
-    def one(value: Any) -> str:
-        # A left-out decision (digest.curate.LeftOut) encodes itself; duck-typed so that
-        # reading and rewriting a manifest (digest check) needs none of the build's modules.
-        to_json = getattr(value, "to_json", None)
-        return to_json() if to_json is not None else _ENCODER.encode(value)
-
+    encode = _ENCODER.encode
     lines = []
     for key, value in data.items():
         if isinstance(value, list) and value:
-            items = ",\n    ".join(map(one, value))
-            lines.append(f"  {one(key)}: [\n    {items}\n  ]")
+            items = ",\n    ".join(_items(value))
+            lines.append(f"  {encode(key)}: [\n    {items}\n  ]")
         else:
-            lines.append(f"  {one(key)}: {one(value)}")
+            lines.append(f"  {encode(key)}: {encode(value)}")
     return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
+
+
+def _items(values: list[Any]) -> list[str]:
+    """Each item as JSON. Left-out decisions (digest.curate.LeftOut) carry theirs, made once;
+    duck-typed so that reading and rewriting a manifest (digest check) needs none of the
+    build's modules."""
+    try:
+        return list(map(_JSON_OF, values))
+    except AttributeError:  # plain values (or a mix)
+        return [getattr(v, "json", None) or _ENCODER.encode(v) for v in values]
 
 
 def manifest(selection: Selection, fitted: Fitted, warnings: list[str], view_url: str,

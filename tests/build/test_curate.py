@@ -205,3 +205,31 @@ def test_folding_ten_thousand_articles_finds_only_the_planted_pairs():
                          body=items[42].body))
     index = DuplicateIndex(items)
     assert index.fold([a.id for a in items]) == {"a00042": ("dup", 1.0)}
+
+
+def test_a_big_weeks_signatures_worked_out_in_two_processes_find_the_same_pairs(monkeypatch):
+    import os
+
+    from digest import forking
+
+    real, pids = forking.map_forked, set()
+
+    def recording(work, count, processes, **options):  # which processes did the work
+        done = real(lambda k: (work(k), os.getpid()), count, processes, **options)
+        pids.update(pid for _, pid in done)
+        return [value for value, _ in done]
+
+    monkeypatch.setattr(forking, "map_forked", recording)
+
+    rng = random.Random(7)
+    words = [f"w{n}" for n in range(400)]
+    items = []
+    for n in range(2400):  # map_chunks forks for 2,000 or more
+        lead = " ".join(rng.choices(words, k=40))
+        if n % 50 == 49:  # every fiftieth is a copy of an earlier one, slightly reworded
+            lead = items[n - 7].body[0].text + " It said more."
+        items.append(article(f"a{n:05d}", n / 100, ["ai"], lead=lead))
+    one, two = DuplicateIndex(items), DuplicateIndex(items, processes=2)
+    assert len(one.edges) >= 2 * (len(items) // 50)
+    assert dict(two.edges) == dict(one.edges)
+    assert len(pids) == 2
