@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.archive.schema import articles
+from digest.archive.upsert import upsert_insert
+from digest.errors import DigestError
 from digest.models import Article, Block, Tag
 
 Outcome = Literal["new", "updated", "unchanged", "stale"]
@@ -98,8 +99,10 @@ def save_articles(
 
 def _insert_new(conn: Connection, rows: list[dict]) -> set[str]:
     """Insert the rows whose id is not stored yet; the ids this call inserted."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = module.insert(articles).on_conflict_do_nothing(index_elements=["id"])
+    dialect_insert = upsert_insert(conn)
+    if dialect_insert is None:
+        raise DigestError(f"the archive needs PostgreSQL or SQLite, not {conn.dialect.name}")
+    statement = dialect_insert(articles).on_conflict_do_nothing(index_elements=["id"])
     result = conn.execute(statement.returning(articles.c.id), rows)
     return set(result.scalars())
 
