@@ -15,11 +15,13 @@ refuses it; `correction=True` builds sent newsletters again as a new edition, a 
 
 from __future__ import annotations
 
+import functools
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -69,6 +71,8 @@ from digest.summarise.model import Usage
 from digest.taxonomy import Taxonomy, load_taxonomy
 from digest.variants import Cut, cut_to_topics
 
+P = ParamSpec("P")
+R = TypeVar("R")
 # Articles this close outside the window are reported as "outside the window" when they match.
 NEIGHBOUR_DAYS = 3
 CORRECTION_PREFIX = "Correction: "
@@ -104,6 +108,28 @@ class BuildResult:
         return [n for n in self.newsletters if n.status != "empty"]
 
 
+def _collector_restored(build: Callable[P, R]) -> Callable[P, R]:
+    """The build holds Python's cyclic garbage collector off while it loads and indexes the
+    week: articles and indexes hold no reference cycles, yet a 10,000-article week had the
+    collector walk everything three times over (0.3 s). It then freezes them (gc.freeze), so
+    that later collections, in this process and in the forked ones, skip them (a walk would
+    also have each child copy the pages it touched). This puts the collector back as it was,
+    however the build ends; refcounting frees the articles all along."""
+
+    @functools.wraps(build)
+    def restored(*args: P.args, **kwargs: P.kwargs) -> R:
+        enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            gc.enable() if enabled else gc.disable()
+            if not frozen:  # nobody else had frozen anything: unfreeze what the build did
+                gc.unfreeze()
+
+    return restored
+
+
+@_collector_restored
 def build_editions(
     settings: Settings,
     *,
@@ -152,6 +178,7 @@ def build_editions(
     check_buildable(engine, edition_id, slugs, again)  # before any work; again under the lease
     record = _edition_record(window, edition_id)
     margin = timedelta(days=NEIGHBOUR_DAYS)
+    gc.disable()  # until the week is loaded and indexed (_collector_restored says why)
     nearby = load_articles(engine, since=window.since - margin, until=window.until + margin)
     in_window = [a for a in nearby if a.published_at in window]
     neighbours = [a for a in nearby if a.published_at not in window]
@@ -159,8 +186,11 @@ def build_editions(
     started = timings.add("load", started)
 
     duplicates = DuplicateIndex(in_window, settings.build_processes)  # reads no database
-    tag_cache = TagCache(taxonomy)  # filled by the first newsletter, before any fork
+    tag_cache = TagCache(taxonomy)
+    tag_cache.listed(in_window)  # every article's tags, worked out once here
     pinnable = {**extra, **{a.id: a for a in neighbours}}
+    gc.enable()
+    gc.freeze()
 
     def select_for(newsletter: Newsletter, overrides: Overrides) -> Selection:
         return select(newsletter, window, in_window, taxonomy, duplicates=duplicates,

@@ -1,5 +1,7 @@
 """Work shared with forked copies of this process, for the CPU-bound parts that split cleanly
-(a build's newsletters, a send's list): Python runs one process on one core at a time.
+(a build's newsletters, a big week's near-duplicate signatures; a send's processes, which hold
+a lease and report progress, have their own loop in digest.send.processes but die the same
+way): Python runs one process on one core at a time.
 
 Forking (not spawning) is the point: a child starts with everything the parent has loaded and
 worked out (the imports, the archive's articles, the curation), so nothing is read or computed
@@ -25,8 +27,9 @@ PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent d
 
 
 def can_fork() -> bool:
-    """Whether forking is possible and safe here: a POSIX system, and no other thread running."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Whether forking is safe here: Linux (macOS's system libraries are not fork-safe, which is
+    why Python spawns there), and no other thread running."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def map_forked(work: Callable[[int], R], count: int, processes: int, *,

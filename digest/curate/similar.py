@@ -85,7 +85,7 @@ class DuplicateIndex:
     def __init__(self, articles: Sequence[Article], processes: int = 1) -> None:
         self._by_id = {a.id: a for a in articles}
         # Most of the time a 10,000-article week's curation takes, so shared among processes;
-        # they send back plain values, which pickle ten times faster than _Signature objects.
+        # they send back plain values, which pickle six times faster than _Signature objects.
         parts = map_chunks(_signature_parts, articles, processes)
         sigs = {a.id: _Signature(frozenset(title), array("I", lead))
                 for a, (title, lead) in zip(articles, parts, strict=True)}

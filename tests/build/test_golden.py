@@ -97,3 +97,25 @@ def test_one_process_and_several_build_the_same_bytes(build_settings, archive, t
         assert len(pids) == processes, "the newsletters were not shared as asked"
     assert trees[2] == trees[1]
     assert trees[1] == _tree(GOLDEN / WEEK)
+
+
+def test_the_build_leaves_the_garbage_collector_as_it_found_it(build_settings, archive,
+                                                               tmp_path):
+    """The build holds the collector off while it loads the week, then freezes what it loaded
+    (digest.build._collector_restored); afterwards, failed or not, all is as it was."""
+    import gc
+
+    from digest.errors import DigestError
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    build_editions(build_settings, week=WEEK, engine=archive)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with pytest.raises(DigestError):  # fails after loading: a pin the archive does not hold
+        build_editions(build_settings, week=WEEK, engine=archive, pins=["no-such-article"])
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        build_editions(build_settings, week=WEEK, engine=archive)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
