@@ -14,7 +14,8 @@ folded), half have a standfirst. Articles run 5-8 paragraphs.
 Each run builds the week in a fresh Python process, the way an editor's `digest build` runs
 (the package's bytecode compiled first, as an installed copy has it). That process reports the
 time build_editions() took by stage, wall clock and CPU (CPU time is the figure to compare when
-other work shares the machine), its total CPU time and its peak resident memory (getrusage);
+other work shares the machine), its total CPU time and its peak resident memory (VmHWM: the
+ru_maxrss of a process started by this big one would count this one's memory too);
 the parent measures the whole process's wall time, interpreter start-up and imports included.
 After each build, the reference MJML compiler (npm `mjml`, as `.ci/run` installs it, or
 DIGEST_MJML_VALIDATOR) renders the largest of the emails just built, also as a whole process:
@@ -189,25 +190,22 @@ def write_config(folder: Path, newsletters: int, seed: int = 20) -> None:
 
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
+from bench.send import cpu_seconds, peak_rss_mb
 from digest.build import build_editions
 from digest.settings import Settings
 settings = Settings(database_url="sqlite:///" + sys.argv[1], subscribers_dir=Path(sys.argv[2]),
                     out_dir=Path(sys.argv[3]), data_dir=Path(sys.argv[3]) / "data",
                     templates_dir=Path(sys.argv[3]) / "no-templates",
                     build_processes=int(sys.argv[5]))
-def cpu_seconds():  # this process's and its (forked, finished) children's
-    return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF,
-               resource.RUSAGE_CHILDREN) for f in ("ru_utime", "ru_stime"))
 started, cpu = time.perf_counter(), cpu_seconds()
 result = build_editions(settings, week=sys.argv[4])
 seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
 print(json.dumps({"seconds": seconds, "cpu": cpu, "process_cpu": cpu_seconds(),
                   "stages": dict(result.timings.wall), "stages_cpu": dict(result.timings.cpu),
                   "built": len(result.built),
-                  "peak_kb": max(resource.getrusage(who).ru_maxrss for who in
-                                 (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)),
+                  "peak_mb": peak_rss_mb(),
                   "articles": sum(n.articles for n in result.newsletters),
                   "max_kb": max(n.html_bytes for n in result.newsletters) / 1024}))
 """
@@ -217,7 +215,7 @@ def run_once(db: Path, subscribers: Path, out: Path, processes: int) -> dict:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CHILD, str(db), str(subscribers), str(out),
                            WEEK, str(processes)], capture_output=True, text=True, check=False,
-                          cwd=out.parent)
+                          cwd=out.parent, env={**os.environ, "PYTHONPATH": str(ROOT)})
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"build failed:\n{done.stderr}")
@@ -328,8 +326,8 @@ def _stages(results: list[dict], processes: int, floors: list[float],
         wall = statistics.median(r["stages"].get(stage, 0.0) for r in results)
         cpu = statistics.median(r["stages_cpu"].get(stage, 0.0) for r in results)
         print(f"    {stage:<12}{'':26}{wall * 1000:5.0f} ms {cpu * 1000:5.0f} ms")
-    peak = max(r["peak_kb"] for r in results) / 1024
-    print(f"  peak memory (max RSS of one build process) {peak:4.0f} MB   target <= 300 MB")
+    peak = max(r["peak_mb"] for r in results)
+    print(f"  peak memory (the build process's VmHWM)    {peak:4.0f} MB   target <= 300 MB")
     return whole
 
 

@@ -7,8 +7,8 @@ files, a quarter as JSON Lines (500 a file) and a quarter as RSS 2.0 feeds (100 
 Each run ingests the whole folder into a new SQLite file in a fresh Python process, which
 reports the time `ingest()` took (imports and interpreter start-up excluded, opening the archive
 included) by the wall clock and in CPU time (the latter is what to compare when other work
-shares the machine), and its peak resident memory from resource.getrusage(RUSAGE_SELF).ru_maxrss
-(the whole process: interpreter, libraries and data). Prints the median rates of the runs and
+shares the machine), and its peak resident memory (VmHWM, bench/send.py's peak_rss_mb: the
+whole process, interpreter, libraries and data). Prints the median rates of the runs and
 the largest peak. Targets: at least 2,000 articles/s (wall clock), under 200 MB.
 """
 
@@ -27,6 +27,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+ROOT = Path(__file__).resolve().parent.parent
+
 VOCABULARY = """commission regulator merger antitrust fine data privacy transfer court ruling
 minister consultation guidance market competition platform consumer authority digital services
 act model training compliance investigation appeal tariff export controls bank capital rules
@@ -36,7 +38,8 @@ TAGS = ["AI Policy", "Antitrust", "Data Privacy", "Trade", "Financial Regulation
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from bench.send import peak_rss_mb
 from digest.archive import connect
 from digest.ingest import ingest
 from digest.settings import Settings
@@ -46,7 +49,7 @@ report = ingest([sys.argv[1]], connect(settings.database), settings)
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
 total = report.total()
 print(json.dumps({"seconds": elapsed, "cpu": cpu, "new": total.new, "rejected": total.rejected,
-                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "peak_mb": peak_rss_mb()}))
 """
 
 
@@ -161,13 +164,14 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, str(corpus), str(database), str(Path(tmp) / "data")],
                 check=True, capture_output=True, text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
             result = json.loads(out.stdout)
             if result["rejected"] or result["new"] != args.articles:
                 sys.exit(f"run {run + 1}: expected {args.articles} new, got {result}")
             rate = result["new"] / result["seconds"]
             cpu_rate = result["new"] / result["cpu"]
-            peak_mb = result["peak_kb"] / 1024
+            peak_mb = result["peak_mb"]
             results.append((rate, cpu_rate, peak_mb))
             print(f"run {run + 1}: {result['new']} articles in {result['seconds']:.2f} s "
                   f"= {rate:,.0f} articles/s ({cpu_rate:,.0f}/s of CPU time), "
@@ -176,7 +180,7 @@ def main() -> None:
     cpu_rate = statistics.median(r[1] for r in results)
     peak = max(r[2] for r in results)
     print(f"median: {rate:,.0f} articles/s wall clock, {cpu_rate:,.0f}/s CPU time "
-          f"(target >= 2,000); peak RSS (ru_maxrss): {peak:.0f} MB (target < 200)")
+          f"(target >= 2,000); peak RSS (VmHWM): {peak:.0f} MB (target < 200)")
     # the wall-clock rate only means something next to how busy the machine was
     load = os.getloadavg()[0]
     print(f"load average (1 min) at the end: {load:.1f} on {os.cpu_count()} CPUs")
