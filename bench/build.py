@@ -20,7 +20,7 @@ the parent measures the whole process's wall time, interpreter start-up and impo
 After each build, the reference MJML compiler (npm `mjml`, as `.ci/run` installs it, or
 DIGEST_MJML_VALIDATOR) renders the largest of the emails just built, also as a whole process:
 the bench prints both medians and their ratio. Every run builds with one process and with two
-(DIGEST_BUILD_PROCESSES; the default, 2, is judged; CPU and memory count the forked ones too).
+(DIGEST_BUILD_PROCESSES; the npm ratio is of the last, the default 2; CPU counts the forked ones).
 Goals: the realistic case at most 0.6 s whole process and faster than that one npm render; the
 worst case at most 1.5 s.
 `--tiny` builds a small archive once (CI checks that the bench still works).
