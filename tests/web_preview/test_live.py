@@ -148,3 +148,34 @@ def test_an_edition_not_on_screen_is_marked_out_of_date_and_rebuilt_on_request(
     page.wait_for_selector(f"#edition-{facts.week}")
     assert page.locator(f"#edition-{facts.week} .badge.warn").count() == 0
     assert "Good morning" in built.read_text()
+
+
+def test_a_reload_never_cuts_off_a_form_being_posted(
+    page, fresh_site, start_server, facts, shoot
+) -> None:
+    """Something the page shows changes while a form's post is under way (the checks write
+    the manifest, a test send its .eml files; here a template is saved meanwhile): the page
+    does not reload under the post, which would abort it; the editor sees the post's answer.
+    (Before, an open page was rebuilt and told to reload, and the answer was lost.)"""
+    server = start_server(fresh_site)
+    page.goto(f"{server.url}/preview/{facts.week}/{facts.slug}#send")
+    page.wait_for_selector("#live.on")
+    masthead = fresh_site.templates_dir / "partials" / "masthead.mjml.j2"
+    built = fresh_site.out_dir / facts.week / facts.slug / "email.html"
+
+    def hold(route: Any) -> None:  # the post waits until the server has said "reload"
+        masthead.write_text(masthead.read_text().replace("Hello %%name%%,", "Good day %%name%%,"))
+        deadline = time.monotonic() + RELOAD_SECONDS / 2  # rebuilt while a page is open
+        while "Good day" not in built.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # for a "reload" to reach the page
+        route.continue_()
+
+    page.route("**/send-test", hold)
+    page.fill("#addresses", "editor.one@example.com")
+    with page.expect_navigation(timeout=RELOAD_SECONDS * 3000) as answer:
+        page.click("form.send-form button[type=submit]")
+    assert answer.value is not None and answer.value.request.redirected_from is not None
+    assert answer.value.request.redirected_from.method == "POST"
+    outcome = page.wait_for_selector("#test-outcome")
+    assert "Test sent to editor.one@example.com" in outcome.inner_text()

@@ -97,6 +97,12 @@
     var source = new EventSource(url);
     source.onopen = function () { live.classList.add("on"); };
     source.onerror = function () { live.classList.remove("on"); };
+    // A page that a form's answer is about to replace is not reloaded under it: the reload
+    // would abort the post's navigation, and its answer (the test sent, all the checks'
+    // findings) would never show.
+    document.addEventListener("submit", function (event) {
+      if (!event.defaultPrevented) { source.close(); live.classList.remove("on"); }
+    });
     source.addEventListener("reload", function () {
       source.close();
       sessionStorage.setItem("preview.scroll." + location.pathname, String(window.scrollY));
