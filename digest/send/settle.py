@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from digest.archive import connect
 from digest.editions import check_names
-from digest.editions.layout import IN_DOUBT_CSV
+from digest.editions.layout import IN_DOUBT_CSV, newsletter_folder
 from digest.editions.lease import holding
 from digest.errors import DigestError
 from digest.send.ledger import Ledger
@@ -59,7 +59,7 @@ def settle_in_doubt(settings: Settings, edition: str, slug: str, *, batches: Seq
             )
         moved = ledger.settle_by_hand(chosen, delivered, note) if chosen else 0
         left = ledger.states().get("in_doubt", 0)
-        folder = settings.out_dir / edition / slug
+        folder = newsletter_folder(settings.out_dir, edition, slug)
         if folder.is_dir():  # the list next to the edition, as the send left it, brought up to date
             write_in_doubt_csv(ledger, folder / IN_DOUBT_CSV)
     return SettledByHand(moved, chosen, left, note)
