@@ -81,12 +81,14 @@ def load_newsletters(path: Path, taxonomy: Taxonomy, *,
     problems: list[str] = []
     found: dict[str, Newsletter] = {}
     for slug, raw in table.items():
-        where = locate(path, text, prefix + slug)
+        # A problem's line is looked up only when there is a problem (a regex search each).
         if not isinstance(raw, dict):
-            problems.append(f"{where}{slug!r} must be a table [{prefix}{slug}] with title, tags...")
+            problems.append(f"{locate(path, text, prefix + slug)}{slug!r} must be a table "
+                            f"[{prefix}{slug}] with title, tags...")
             continue
         if slugify(slug) != slug:
-            problems.append(f"{where}newsletter key {slug!r} is not a slug; use {slugify(slug)!r}")
+            problems.append(f"{locate(path, text, prefix + slug)}newsletter key {slug!r} is not "
+                            f"a slug; use {slugify(slug)!r}")
             continue
         try:
             entry = _Entry.model_validate(raw)
@@ -149,15 +151,17 @@ def _topic_problems(path: Path, text: str, table: str, slug: str, entry: _Entry)
     """Topics are a choice among the newsletter's own tags (a "*" newsletter's: any tag; an
     unknown one is reported by _tag_problems' check of the taxonomy below)."""
     out = []
-    where = locate(path, text, f"{table}.topics")
     if ANY_TAG in entry.topics:
-        out.append(f"{where}newsletter {slug!r}: topics cannot be \"*\"; list the tags readers "
+        out.append(f"newsletter {slug!r}: topics cannot be \"*\"; list the tags readers "
                    "may choose among")
     for topic in entry.topics:
         if topic != ANY_TAG and ANY_TAG not in entry.tags and topic not in entry.tags:
-            out.append(f"{where}newsletter {slug!r}: topic {topic!r} is not one of its tags "
+            out.append(f"newsletter {slug!r}: topic {topic!r} is not one of its tags "
                        f"({', '.join(entry.tags)}); topics must be a subset of tags")
-    return out
+    if not out:
+        return out
+    where = locate(path, text, f"{table}.topics")
+    return [where + problem for problem in out]
 
 
 def _subject_problem(template: str) -> str | None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import itertools
 import json
 import re
 from pathlib import Path
@@ -34,12 +38,13 @@ _RATE = re.compile(r"[1-9]\d*\s*(?:/|per)\s*(?:second|minute|hour|day)s?", re.IG
 
 
 class Settings(BaseSettings):
+    """Each setting's docstring is its description (`descriptions()`, `.env.example`)."""
+
     model_config = SettingsConfigDict(
         env_prefix="DIGEST_",
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
-        use_attribute_docstrings=True,
     )
 
     # Where things live
@@ -259,12 +264,28 @@ class Settings(BaseSettings):
         return shown
 
 
+@functools.cache
+def descriptions() -> dict[str, str]:
+    """Each setting's docstring, read from this module's source when asked: pydantic's
+    `use_attribute_docstrings` would parse the class's source on every start (~30 ms), for text
+    only `digest config` and `.env.example` show."""
+    body = ast.parse(inspect.getsource(Settings)).body[0].body
+    found = {}
+    for node, after in itertools.pairwise(body):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)):
+            found[node.target.id] = inspect.cleandoc(after.value.value)
+    return found
+
+
 def env_example() -> str:
     """The text of `.env.example`: every setting, its docstring and its default, written the way
     the setting reads it back (JSON for a dict, true/false for a flag)."""
     lines = ["# digest settings: copy to .env and uncomment what you change.", ""]
+    described = descriptions()
     for name, field in Settings.model_fields.items():
-        lines.extend(f"# {line}" for line in (field.description or "").splitlines())
+        lines.extend(f"# {line}" for line in described.get(name, "").splitlines())
         default = field.get_default(call_default_factory=True)
         lines.append(f"# DIGEST_{name.upper()}={_as_env(default)}")
         lines.append("")

@@ -126,12 +126,13 @@ def load_taxonomy(path: Path) -> Taxonomy:
         raise InputError(str(path), "`tags` must be a table of [tags.SLUG] entries")
     tags: dict[str, TagDef] = {}
     for slug, raw in tags_table.items():
-        where = locate(path, text, f"tags.{slug}")
         if slugify(slug) != slug:
-            problems.append(f"{where}tag key {slug!r} is not a slug; use {slugify(slug)!r}")
+            problems.append(f"{locate(path, text, f'tags.{slug}')}tag key {slug!r} is not a "
+                            f"slug; use {slugify(slug)!r}")
             continue
         if not isinstance(raw, dict):
-            problems.append(f"{where}[tags.{slug}] must be a table with name and keywords")
+            problems.append(f"{locate(path, text, f'tags.{slug}')}[tags.{slug}] must be a table "
+                            "with name and keywords")
             continue
         try:
             entry = _TagEntry.model_validate(raw)

@@ -27,6 +27,7 @@ HEAVY = {
     "sqlalchemy", "psycopg", "pydantic", "pydantic_settings", "premailer", "cssutils", "lxml",
     "jinja2", "mjml", "html2text", "pysbd", "feedparser", "httpx", "yaml", "email_validator",
     "starlette", "uvicorn", "watchfiles", "sendgrid", "cryptography", "markdown_it", "pygments",
+    "requests", "urllib3",
 }
 
 PROBE = """
@@ -118,3 +119,20 @@ def test_a_command_on_sqlite_leaves_the_postgresql_dialect_out(tmp_path: Path) -
         modules = imported_by(args, tmp_path, env)
         assert "sqlalchemy.dialects.sqlite" in modules, args
         assert {m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")} == set()
+
+
+def test_premailer_imports_requests_only_when_it_uses_it() -> None:
+    """premailer's `import requests` (urllib3, chardet...: ~90 ms) is deferred: premailer holds
+    a stand-in that imports the real module when premailer first uses it; nobody else sees it."""
+    probe = (
+        "import sys\n"
+        "import digest.render.inline\n"
+        "import premailer.premailer as p\n"
+        "assert 'requests' not in sys.modules and 'urllib3' not in sys.modules\n"
+        "from requests.adapters import HTTPAdapter\n"
+        "import requests\n"
+        "assert type(requests).__name__ == 'module'\n"
+        "assert requests.adapters.HTTPAdapter is HTTPAdapter\n"
+        "assert p.requests.get is requests.get\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=60, cwd=ROOT)

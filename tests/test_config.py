@@ -8,7 +8,7 @@ import re
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.settings import Settings, env_example
+from digest.settings import Settings, descriptions, env_example
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -42,8 +42,10 @@ def test_each_example_value_reads_back_as_the_default(monkeypatch) -> None:
 
 
 def test_every_setting_has_a_docstring() -> None:
-    undocumented = [n for n, f in Settings.model_fields.items() if not f.description]
+    undocumented = [n for n in Settings.model_fields if not descriptions().get(n)]
     assert undocumented == []
+    assert descriptions()["out_dir"] == (
+        "Where `digest build` writes editions (one folder per edition).")
 
 
 def test_dotenv_file_is_read(tmp_path) -> None:

@@ -18,7 +18,7 @@ def config_command(
     """Show the effective settings (environment, .env and defaults), secrets masked."""
     from rich.table import Table
 
-    from digest.settings import Settings, env_example
+    from digest.settings import descriptions, env_example
 
     if example:
         print(env_example(), end="")
@@ -28,7 +28,7 @@ def config_command(
         console.print_json(json.dumps(shown))
         return
     table = Table("setting", "value", "what it is", box=None)
+    described = descriptions()
     for name, value in shown.items():
-        doc = Settings.model_fields[name].description or ""
-        table.add_row(f"DIGEST_{name.upper()}", value, doc)
+        table.add_row(f"DIGEST_{name.upper()}", value, described.get(name, ""))
     console.print(table)

@@ -6,6 +6,11 @@
 - @media rules (column stacking, dark mode) can't be inlined; premailer keeps them in <head>.
 - cssutils' complaints about `mso-*` properties are silenced (hundreds per document).
 - One Premailer per document: it is the slow stage, so it never runs per recipient.
+- Start-up: premailer imports `requests` (urllib3, ssl, chardet: ~90 ms) only to fetch remote
+  stylesheets, which an offline build never does, so premailer's `requests` is imported on
+  first use; and
+  cssutils' validation profiles are dropped, because premailer validates inline styles even
+  under disable_validation (a ~30 ms regex compile per process, for a log line nobody sees).
 - Every email of a build carries the same stylesheet, and premailer spends most of its time
   turning the parsed sheet back into text (each rule's declarations, the @media rules it keeps):
   `_SharedSheets` does that once per distinct stylesheet, not once per email. Same bytes out.
@@ -13,14 +18,40 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 import threading
+import types
 from typing import Any, ClassVar
 
 import cssutils
-from premailer import Premailer
 
+
+class _ImportedOnFirstUse(types.ModuleType):
+    """What premailer's `requests` is until one of its attributes is asked for. (The stdlib's
+    LazyLoader cannot do this: `import requests` reads `requests.__spec__`, which loads it.)"""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def _import_premailer() -> type:
+    if "requests" in sys.modules:
+        from premailer import Premailer
+        return Premailer
+    stand_in = sys.modules["requests"] = _ImportedOnFirstUse("requests")
+    try:
+        from premailer import Premailer
+    finally:
+        if sys.modules.get("requests") is stand_in:
+            del sys.modules["requests"]  # premailer alone holds it; `import requests` is real
+    return Premailer
+
+
+Premailer = _import_premailer()
 cssutils.log.setLevel(logging.CRITICAL)  # once: premailer's option would reset it per document
+cssutils.profile.removeProfile(all=True)  # nothing here validates CSS (see above)
 
 _RESET_OPEN = '<style type="text/css">\n#outlook a'
 _DOCTYPE = "<!DOCTYPE html>"
