@@ -17,6 +17,8 @@ time build_editions() took by stage, wall clock and CPU (CPU time is the figure 
 other work shares the machine), its total CPU time and its peak resident memory (VmHWM: the
 ru_maxrss of a process started by this big one would count this one's memory too);
 the parent measures the whole process's wall time, interpreter start-up and imports included.
+Each run also times the real command, `python -m digest build --week WEEK` (the CLI's Typer and
+Rich on top, and its table), as an editor would see it.
 After each build, the reference MJML compiler (npm `mjml`, as `.ci/run` installs it, or
 DIGEST_MJML_VALIDATOR) renders the largest of the emails just built, also as a whole process:
 the bench prints both medians and their ratio. Every run builds with one process and with two
@@ -208,6 +210,8 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "process_cpu": cpu_seconds(),
                   "peak_mb": peak_rss_mb(),
                   "articles": sum(n.articles for n in result.newsletters),
                   "max_kb": max(n.html_bytes for n in result.newsletters) / 1024}))
+import gc
+gc.freeze()  # as `digest`'s main() does before the interpreter exits (digest/cli/__init__.py)
 """
 
 
@@ -222,6 +226,21 @@ def run_once(db: Path, subscribers: Path, out: Path, processes: int) -> dict:
     data = json.loads(done.stdout.strip().splitlines()[-1])
     data["wall"] = wall
     return data
+
+
+def command_once(db: Path, subscribers: Path, out: Path, processes: int) -> float:
+    """The real command, `digest build --week WEEK`, whole process: the CLI's own start-up
+    (Typer, Rich) and its printed table included."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DIGEST_DATABASE_URL": f"sqlite:///{db}",
+           "DIGEST_SUBSCRIBERS_DIR": str(subscribers), "DIGEST_OUT_DIR": str(out),
+           "DIGEST_DATA_DIR": str(out / "data"), "DIGEST_TEMPLATES_DIR": str(out / "none"),
+           "DIGEST_BUILD_PROCESSES": str(processes)}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "digest", "build", "--week", WEEK],
+                          capture_output=True, text=True, check=False, cwd=out.parent, env=env)
+    if done.returncode != 0:
+        sys.exit(f"digest build failed:\n{done.stdout}{done.stderr}")
+    return time.perf_counter() - started
 
 
 def imports_alone() -> float:
@@ -264,6 +283,7 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
     mjml = npm_mjml()
     renders: list[float] = []
     floors: list[float] = []
+    commands: list[float] = []
     results: dict[int, list[dict]] = {p: [] for p in processes}
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
         root = Path(tmp)
@@ -282,6 +302,7 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
             for p in processes:
                 results[p].append(run_once(db, subscribers, root / f"out-{n}-{p}", p))
             floors.append(imports_alone())
+            commands.append(command_once(db, subscribers, root / f"cli-{n}", processes[-1]))
             if mjml is not None:
                 renders.append(npm_render(mjml, largest_email(root / f"out-{n}-{processes[-1]}")))
 
@@ -290,6 +311,8 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
           f"largest email {first['max_kb']:.1f} KB; medians of {runs} runs:")
     for p in processes:
         whole = _stages(results[p], p, floors, GOALS.get(weeks) if judge else None)
+    print(f"  `digest build` itself ({processes[-1]} process(es)), whole process  "
+          f"{statistics.median(commands):6.2f} s   (the CLI: Typer, Rich, its table too)")
     if len(processes) > 1:
         base = statistics.median(r["wall"] for r in results[processes[0]])
         print(f"  whole process, {processes[0]} process(es) / {processes[-1]}: "

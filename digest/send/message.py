@@ -74,10 +74,17 @@ class EditionMail:
         self.categories = [built.slug, built.edition]
         self._subject = Template(self.subject)
         self._personal_subject = bool(self._subject.names)
-        self._text = EncodedPart("text/plain", built.text)
-        self._html = EncodedPart("text/html", built.html, escape=True)
         self._boundary = f"=_digest_{secrets.token_hex(12)}"  # "=_" never occurs in QP text
         self._fixed = self._fixed_headers()
+
+    # The encoded parts are made on first use too: checks and previews never ask for them.
+    @cached_property
+    def _text(self) -> EncodedPart:
+        return EncodedPart("text/plain", self.built.text)
+
+    @cached_property
+    def _html(self) -> EncodedPart:
+        return EncodedPart("text/html", self.built.html, escape=True)
 
     @cached_property
     def _subject_line(self) -> str:
