@@ -8,6 +8,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
+from digest.archive.chunks import in_slices
 from digest.archive.schema import articles
 from digest.archive.upsert import upsert_insert
 from digest.errors import DigestError
@@ -53,7 +54,7 @@ def classify(article: Article, digest: str, stored: Version | None) -> Outcome:
 def known_versions(conn: Connection, ids: Iterable[str]) -> dict[str, Version]:
     """The stored version of each of `ids` that the archive holds."""
     known: dict[str, Version] = {}
-    for chunk in _chunks(list(ids), 500):
+    for chunk in in_slices(ids):
         query = select(articles.c.id, articles.c.content_hash, articles.c.updated_at,
                        articles.c.published_at).where(articles.c.id.in_(chunk))
         for row in conn.execute(query):
@@ -176,8 +177,3 @@ def _article(row) -> Article:  # type: ignore[no-untyped-def]
         contact=row.contact,
         source=row.source,
     )
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

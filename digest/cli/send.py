@@ -246,7 +246,8 @@ def _show_report(report: SendReport) -> None:
         err.print(
             f"[yellow]in doubt: {report.in_doubt:,}[/] (the provider may or may not have taken "
             "them; check its activity log, then settle each batch with `digest settle "
-            "EDITION -n SLUG --batch N --delivered` or `--not-delivered`, or run again with "
+            "EDITION -n SLUG --batch N --delivered` or `--not-delivered` (or recipient by "
+            "recipient: --recipient EMAIL, --recipients FILE), or run again with "
             "--resend-in-doubt for all of them):"
         )
         _addresses(report.in_doubt_sample, report.in_doubt, err)

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from digest.archive.chunks import in_slices
 from digest.archive.schema import email_events
-from digest.events.linking import CHUNK
 from digest.events.sendgrid import BLOCKED, HARD, Event
 from digest.subscribers import EVERY, add_suppressions
 
@@ -89,11 +89,10 @@ def soft_bounced_editions(conn: Connection, emails: set[str]) -> dict[str, int]:
     )
     soft = or_(e.event == "deferred", and_(e.event == "bounce", e.bounce_type == BLOCKED))
     found: dict[str, int] = {}
-    ordered = sorted(emails)
-    for start in range(0, len(ordered), CHUNK):
+    for chunk in in_slices(sorted(emails)):
         query = (
             select(e.email, func.count(func.distinct(e.delivery_id)))
-            .where(e.email.in_(ordered[start:start + CHUNK]), soft, e.delivery_id.is_not(None),
+            .where(e.email.in_(chunk), soft, e.delivery_id.is_not(None),
                    e.delivery_id > func.coalesce(delivered, 0))
             .group_by(e.email)
         )

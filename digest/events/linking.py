@@ -11,17 +11,15 @@ Test sends are never linked: the ledger does not know them, though the address m
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
+from digest.archive.chunks import in_slices
 from digest.archive.schema import deliveries
 from digest.events.sendgrid import Event
 
-CHUNK = 500  # addresses or ids per IN (...): well under every database's parameter limit
 MAX_PARTS = 8
-T = TypeVar("T")
 
 
 def link(conn: Connection, events: Sequence[Event]) -> None:
@@ -33,7 +31,7 @@ def link(conn: Connection, events: Sequence[Event]) -> None:
     found: dict[tuple[str, str, str], int] = {}
     d = deliveries.c
     for (edition, newsletter), emails in sends.items():
-        for chunk in _chunks(sorted(emails)):
+        for chunk in in_slices(sorted(emails)):
             query = select(d.id, d.email).where(
                 d.edition == edition, d.newsletter == newsletter, d.email.in_(chunk)
             )
@@ -55,7 +53,7 @@ def _link_by_message_id(conn: Connection, events: list[Event]) -> None:
     prefixes = {p for event in events for p in _prefixes(event.message_id or "")}
     rows: dict[tuple[str, str], tuple[int, str, str]] = {}
     d = deliveries.c
-    for chunk in _chunks(sorted(prefixes)):
+    for chunk in in_slices(sorted(prefixes)):
         query = select(d.id, d.provider_id, d.email, d.edition, d.newsletter).where(
             d.provider_id.in_(chunk)
         )
@@ -73,8 +71,3 @@ def _link_by_message_id(conn: Connection, events: list[Event]) -> None:
 def _prefixes(message_id: str) -> list[str]:
     parts = message_id.split(".")
     return [".".join(parts[:n]) for n in range(1, min(len(parts), MAX_PARTS) + 1)]
-
-
-def _chunks(items: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]

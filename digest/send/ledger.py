@@ -20,7 +20,7 @@ has a `send_batches` row (its run, times, the provider's id), written in the sam
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from digest.archive.chunks import in_slices
 from digest.archive.schema import deliveries, send_batches, subscribers, suppressions
 from digest.editions.states import aware
 from digest.errors import DigestError
@@ -332,26 +333,50 @@ class Ledger:
         with self.engine.connect() as conn:
             return sorted(conn.scalars(query))
 
-    def settle_by_hand(self, batches: Sequence[int], delivered: bool, note: str) -> int:
-        """The in-doubt recipients of `batches` marked sent (`delivered`) or failed (tried
-        again by the next send), `note` kept on them and their batches; returns how many."""
-        state = "sent" if delivered else "failed"
-        now = datetime.now(UTC)
+    def on_ledger(self, emails: Collection[str]) -> dict[str, str]:
+        """{email: state} for those of `emails` this edition's ledger holds."""
+        d = deliveries.c
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for chunk in in_slices(sorted(emails)):
+                found.update(conn.execute(select(d.email, d.state)
+                                          .where(self._this, d.email.in_(chunk))).all())
+        return found
+
+    def settle_by_hand(self, delivered: bool, note: str, *, batches: Sequence[int] = (),
+                       emails: Collection[str] = ()) -> int:
+        """The in-doubt recipients of `batches`, and those of `emails`, marked sent
+        (`delivered`) or failed (tried again by the next send), `note` kept on them; each batch
+        touched is then restated from its recipients. Returns how many moved."""
+        d = deliveries.c
+        in_doubt = (self._this, d.state == "in_doubt")
+        chosen = ([d.batch.in_(batches)] if batches else []) + [
+            d.email.in_(chunk) for chunk in in_slices(sorted(emails))]
+        values = {"state": "sent" if delivered else "failed", "error": note,
+                  "updated_at": datetime.now(UTC)}
+        moved, touched = 0, set()
         with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(deliveries)
-                .where(self._this, deliveries.c.state == "in_doubt",
-                       deliveries.c.batch.in_(batches))
-                .values(state=state, error=note, updated_at=now)
-            ).rowcount
-            conn.execute(
-                update(send_batches)
-                .where(send_batches.c.edition == self.edition,
-                       send_batches.c.newsletter == self.newsletter,
-                       send_batches.c.batch.in_(batches))
-                .values(state=state, error=note)
-            )
+            for which in chosen:
+                touched.update(conn.scalars(select(d.batch).distinct().where(*in_doubt, which)))
+                moved += conn.execute(update(deliveries).where(*in_doubt, which)
+                                      .values(values)).rowcount
+            self._restate(conn, sorted(b for b in touched if b is not None), note)
         return moved
+
+    def _restate(self, conn: Connection, batches: Sequence[int], note: str) -> None:
+        """Each batch's state from its recipients' now (one state, else mixed), and `note`."""
+        d, b = deliveries.c, send_batches.c
+        kinds: dict[int, set[str]] = {n: set() for n in batches}
+        for chunk in in_slices(batches):
+            for batch, state in conn.execute(select(d.batch, d.state).distinct()
+                                             .where(self._this, d.batch.in_(chunk))):
+                kinds[batch].add(state)
+        for batch, states in kinds.items():
+            conn.execute(update(send_batches)
+                         .where(b.edition == self.edition, b.newsletter == self.newsletter,
+                                b.batch == batch)
+                         .values(state=states.pop() if len(states) == 1 else "mixed",
+                                 error=note))
 
     def clear_failed(self) -> int:
         """Forget earlier refusals so this run tries those recipients again."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
+from digest.archive.chunks import in_slices
 from digest.archive.schema import model_summaries as table
 from digest.summarise.model.client import Completion
 
@@ -27,13 +28,11 @@ class AnswerCache:
         self.engine = engine
 
     def get_many(self, keys: Iterable[Key]) -> dict[Key, Completion]:
-        """The cached answers among `keys` (one query per 500)."""
-        wanted = list(dict.fromkeys(keys))
+        """The cached answers among `keys` (one query per slice of them)."""
         found: dict[Key, Completion] = {}
         columns = (table.c.article_hash, table.c.prompt_version, table.c.model, table.c.max_words)
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+            for chunk in in_slices(dict.fromkeys(keys)):
                 rows = conn.execute(select(table).where(tuple_(*columns).in_(
                     [(k.article_hash, k.prompt_version, k.model, k.max_words) for k in chunk])))
                 for row in rows:
