@@ -6,11 +6,11 @@
 - @media rules (column stacking, dark mode) can't be inlined; premailer keeps them in <head>.
 - cssutils' complaints about `mso-*` properties are silenced (hundreds per document).
 - One Premailer per document: it is the slow stage, so it never runs per recipient.
-- Start-up: premailer imports `requests` (urllib3, ssl, chardet: ~90 ms) only to fetch remote
-  stylesheets, which an offline build never does, so premailer's `requests` is imported on
-  first use; and
-  cssutils' validation profiles are dropped, because premailer validates inline styles even
-  under disable_validation (a ~30 ms regex compile per process, for a log line nobody sees).
+- Start-up: premailer imports `requests` (urllib3, chardet, charset_normalizer: ~90 ms) only
+  to fetch remote stylesheets, which an offline build never does, so premailer's `requests` is
+  imported on its first use. And cssutils' validation profiles are dropped: premailer validates
+  inline styles even under disable_validation (a ~30 ms regex compile per process, for a log
+  line nobody sees).
 - Every email of a build carries the same stylesheet, and premailer spends most of its time
   turning the parsed sheet back into text (each rule's declarations, the @media rules it keeps):
   `_SharedSheets` does that once per distinct stylesheet, not once per email. Same bytes out.

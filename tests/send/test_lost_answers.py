@@ -158,6 +158,8 @@ def test_answers_lost_again_and_again_stop_the_send(
 def test_an_smtp_reply_lost_after_data_is_in_doubt_not_resent(
     configure: Callable[..., Settings], edition: Path, people: People, engine: Engine
 ) -> None:
+    """...and once the relay's log shows it took that one message, the editor settles that
+    recipient alone (`digest settle --recipient`), and nobody is sent twice."""
     emails = people(5)
     with SmtpServer(lose_replies={3}) as smtp:
         settings = configure(sender="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port,
@@ -168,3 +170,12 @@ def test_an_smtp_reply_lost_after_data_is_in_doubt_not_resent(
         assert Ledger(engine, EDITION, SLUG).in_doubt() == [lost]
         assert "reply to the message was lost" in Ledger(engine, EDITION, SLUG).doubtful()[0].reason
         assert sorted(m.rcpt_tos[0] for m in smtp.messages) == emails  # each once: no resend
+
+        settled = runner.invoke(app, ["settle", EDITION, "-n", SLUG, "--recipient", lost,
+                                      "--delivered"])
+        assert settled.exit_code == 0, settled.output
+        assert "1 recipient(s)" in settled.stdout and "marked sent" in settled.stdout
+        assert ledger_rows(engine)[lost][0] == "sent"
+        assert not (edition / "in-doubt.csv").exists()
+        assert run_send(settings, EDITION, SLUG).sent == 0
+        assert sorted(m.rcpt_tos[0] for m in smtp.messages) == emails  # still once each

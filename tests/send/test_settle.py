@@ -15,12 +15,10 @@ from typer.testing import CliRunner
 from digest.archive.schema import send_batches
 from digest.cli import app
 from digest.editions.lease import holding
-from digest.send.ledger import Ledger
 from digest.send.runner import run_send
 from digest.settings import Settings
 from tests.support.data import EDITION, SLUG, ledger_rows, ledger_states
 from tests.support.sendgrid_server import Action, SendGridServer
-from tests.support.smtp_server import SmtpServer
 
 runner = CliRunner()
 People = Callable[..., list[str]]
@@ -141,27 +139,6 @@ def test_recipients_the_log_names_are_settled_one_by_one(
     assert batch_states(engine) == {1: "sent", 2: "failed"}
     assert run_send(settings, EDITION, SLUG).sent == 10
     assert sendgrid.taken() == Counter(emails)  # once each: batch 2 never arrived before
-
-
-def test_a_lost_smtp_reply_is_settled_for_that_recipient(
-    configure: Callable[..., Settings], edition: Path, people: People, engine: Engine
-) -> None:
-    emails = people(5)
-    with SmtpServer(lose_replies={3}) as smtp:
-        settings = configure(sender="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port,
-                             send_backoff=0.01)
-        assert run_send(settings, EDITION, SLUG).in_doubt == 1
-        [lost] = Ledger(engine, EDITION, SLUG).in_doubt()
-        assert lost in [m.rcpt_tos[0] for m in smtp.messages]  # the relay has it
-
-        result = runner.invoke(app, [*SETTLE, "--recipient", lost, "--delivered"])
-
-        assert result.exit_code == 0, result.output
-        assert "1 recipient(s)" in result.stdout and "marked sent" in result.stdout
-        assert ledger_states(engine) == {"sent": 5}
-        assert not (edition / "in-doubt.csv").exists()
-        assert run_send(settings, EDITION, SLUG).sent == 0
-        assert sorted(m.rcpt_tos[0] for m in smtp.messages) == emails  # once each
 
 
 def test_wrong_recipients_are_refused_with_where_they_were_named_and_change_nothing(
