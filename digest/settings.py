@@ -269,7 +269,10 @@ def descriptions() -> dict[str, str]:
     """Each setting's docstring, read from this module's source when asked: pydantic's
     `use_attribute_docstrings` would parse the class's source on every start (~30 ms), for text
     only `digest config` and `.env.example` show."""
-    body = ast.parse(inspect.getsource(Settings)).body[0].body
+    try:
+        body = ast.parse(inspect.getsource(Settings)).body[0].body
+    except (OSError, TypeError):  # no source shipped (a frozen build): names and values only
+        return {}
     found = {}
     for node, after in itertools.pairwise(body):
         if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
