@@ -59,9 +59,11 @@ def test_a_stop_in_one_process_stops_them_all(
     report = run_send(settings, EDITION, SLUG)
 
     assert report.stopped and "401" in report.stopped and "API_KEY" in report.stopped
-    # The other process stopped before its next batch: nobody in flight, a few batches sent.
+    # The other process stopped before its next batch: nobody in flight, and it did not finish
+    # its share (each has 2,500). How many batches it sent before the stop reached it depends
+    # on scheduling (a bound of 1,000 failed once on a loaded machine with 1,250).
     found = ledger_states(engine)
-    assert found["in_flight"] == 0 and found["sent"] <= 1000
+    assert found["in_flight"] == 0 and found["sent"] < 2500
     assert len(sendgrid.accepted) == found["sent"] == report.sent
     again = run_send(configure(send_processes=2, send_batch_size=250), EDITION, SLUG)
     assert again.ok and ledger_states(engine) == {"sent": 5000}
