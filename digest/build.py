@@ -27,7 +27,7 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 
 from digest.archive import connect
-from digest.archive.articles import load_articles
+from digest.archive.articles import lead_signatures, load_articles
 from digest.checks.run import static_report
 from digest.curate import (
     DuplicateIndex,
@@ -183,9 +183,10 @@ def build_editions(
     in_window = [a for a in nearby if a.published_at in window]
     neighbours = [a for a in nearby if a.published_at not in window]
     extra = _named_articles(engine, plan, {a.id for a in nearby})
+    stored = lead_signatures(engine, since=window.since, until=window.until)
     started = timings.add("load", started)
 
-    duplicates = DuplicateIndex(in_window, settings.build_processes)  # reads no database
+    duplicates = DuplicateIndex(in_window, settings.build_processes, stored)
     tag_cache = TagCache(taxonomy)
     tag_cache.listed(in_window)  # every article's tags, worked out once here
     pinnable = {**extra, **{a.id: a for a in neighbours}}

@@ -8,6 +8,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
+from digest import signatures
 from digest.archive.chunks import in_slices
 from digest.archive.schema import articles
 from digest.archive.upsert import upsert_insert
@@ -18,13 +19,16 @@ Outcome = Literal["new", "updated", "unchanged", "stale"]
 
 
 def _row(article: Article, content_hash: str, now: datetime) -> dict:
-    # The model's own field mapping, with the dates as datetimes for the DateTime columns.
+    # The model's own field mapping, with the dates as datetimes for the DateTime columns, and
+    # the signature curation would otherwise make in every build (made with the content, so
+    # every version stored carries its own).
     row = article.to_dict()
     row.update(
         published_at=article.published_at,
         updated_at=article.updated_at,
         content_hash=content_hash,
         ingested_at=now,
+        lead_signature=signatures.stored(article),
     )
     return row
 
@@ -160,6 +164,15 @@ def load_articles(
     if tag:
         found = [a for a in found if any(t.slug == tag for t in a.tags)]
     return found
+
+
+def lead_signatures(engine: Engine, *, since: datetime, until: datetime
+                    ) -> dict[str, bytes | None]:
+    """The stored near-duplicate signatures of the articles published in [since, until]."""
+    query = (select(articles.c.id, articles.c.lead_signature)
+             .where(articles.c.published_at >= since, articles.c.published_at <= until))
+    with engine.connect() as conn:
+        return dict(conn.execute(query).all())
 
 
 def _article(row) -> Article:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -35,6 +36,10 @@ articles = Table(
     Column("source", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
+    # The headline's and opening's near-duplicate signature (digest/curate/similar.py), made
+    # when the article is stored so a build need not make 10,000 of them; NULL (an archive
+    # from before) or another version's: the build makes it.
+    Column("lead_signature", LargeBinary),
 )
 
 subscribers = Table(

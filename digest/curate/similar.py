@@ -9,36 +9,24 @@ Comparing every pair of a 10,000-article week is fifty million comparisons, so c
 from a bottom-k sketch: each opening's SKETCH smallest shingle hashes, indexed. Pairs sharing
 two sketch values (likely above 99.8% for openings 60% alike), or one and a similar headline
 (above 99.6% at 30%), are then checked exactly. Hashes are CRC32-based, not Python's per-process
-`hash()`, so the same archive always gives the same pairs.
+`hash()`, so the same archive always gives the same pairs. The signatures themselves are made
+when articles are stored (digest/signatures.py); a build makes only those missing.
 """
 
 from __future__ import annotations
 
-import re
-import zlib
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from digest import signatures
 from digest.forking import map_chunks
 from digest.models import Article
 
-LEAD_WORDS = 40  # the opening is where rewrites of one story agree most
 SKETCH = 16
 # A sketch value shared by more articles than this is boilerplate, not evidence of one story.
 MAX_POSTING = 64
-
-_WORD = re.compile(r"[a-z0-9]+")
-_TITLE_STOP = frozenset((
-    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "its", "of",
-    "on", "or", "over", "the", "to", "with", "after", "says", "new", "update", "updated",
-    "updates",
-))
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +37,6 @@ class _Signature:
     @property
     def sketch(self) -> array:
         return self.lead[:SKETCH]
-
-
-def _signature_parts(article: Article) -> tuple[tuple[str, ...], bytes]:
-    """The headline's words and the opening's sorted shingle hashes (array "I" bytes)."""
-    title = {w for w in _words(article.title) if w not in _TITLE_STOP}
-    hashes: set[int] = set()
-    paragraphs = article.paragraphs
-    for text in (article.standfirst or "", paragraphs[0] if paragraphs else ""):
-        words = _words(text)[:LEAD_WORDS]
-        shingles = [f"{a} {b} {c}".encode()
-                    for a, b, c in zip(words, words[1:], words[2:], strict=False)]
-        hashes.update(map(zlib.crc32, shingles))
-    return tuple(title), array("I", sorted(hashes)).tobytes()
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -82,13 +57,21 @@ class DuplicateIndex:
     newsletter (each folds only among its own candidates); `processes` share the work of a
     big week out (digest.forking)."""
 
-    def __init__(self, articles: Sequence[Article], processes: int = 1) -> None:
+    def __init__(self, articles: Sequence[Article], processes: int = 1,
+                 stored: Mapping[str, bytes | None] | None = None) -> None:
+        """`stored`: the archive's signatures by id (digest/signatures.py), made at ingest;
+        those missing or of another version are made here."""
         self._by_id = {a.id: a for a in articles}
-        # Most of the time a 10,000-article week's curation takes, so shared among processes;
-        # they send back plain values, which pickle six times faster than _Signature objects.
-        parts = map_chunks(_signature_parts, articles, processes)
-        sigs = {a.id: _Signature(frozenset(title), array("I", lead))
-                for a, (title, lead) in zip(articles, parts, strict=True)}
+        kept = stored or {}
+        parts = {a.id: found for a in articles
+                 if (found := signatures.from_store(kept.get(a.id))) is not None}
+        # Making them was most of the time a 10,000-article week's curation took, so it is
+        # shared among processes; they send back plain values (six times faster to pickle).
+        missing = [a for a in articles if a.id not in parts]
+        parts.update(zip((a.id for a in missing),
+                         map_chunks(signatures.parts, missing, processes), strict=True))
+        sigs = {a.id: _Signature(frozenset(parts[a.id][0]), array("I", parts[a.id][1]))
+                for a in articles}
         self.edges: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for a, b, score in _pairs(sigs):
             self.edges[a].append((b, score))

@@ -72,6 +72,24 @@ def test_building_twice_gives_identical_bytes(build_settings, archive, tmp_path)
     assert one and one == two
 
 
+def test_an_archive_without_stored_signatures_builds_the_same_bytes(build_settings, archive,
+                                                                    tmp_path):
+    """Signatures are stored at ingest; an archive from before has none (NULL), and one made
+    by another version of digest/signatures.py has others: the build makes them again."""
+    from sqlalchemy import update
+
+    from digest.archive.schema import articles
+
+    stored = _tree(build_editions(build_settings, week=WEEK, engine=archive,
+                                  out_dir=tmp_path / "stored").edition_dir)
+    with archive.begin() as conn:
+        assert conn.execute(update(articles).values(lead_signature=None)).rowcount > 0
+    none = _tree(build_editions(build_settings, week=WEEK, engine=archive,
+                                out_dir=tmp_path / "none").edition_dir)
+    assert any(b"near-duplicate" in content for content in stored.values())
+    assert none == stored
+
+
 def test_one_process_and_several_build_the_same_bytes(build_settings, archive, tmp_path,
                                                       monkeypatch):
     """The newsletters are shared among forked processes (DIGEST_BUILD_PROCESSES): the edition

@@ -199,3 +199,35 @@ def test_a_url_template_with_other_braces_fills_only_id(
     (moratorium,) = seen
     assert moratorium.url == f"https://news.example/{{lang}}/a/{moratorium.id}?ref={{{{x}}}}"
     assert moratorium.url == custom.article_url(moratorium.id)  # what the build links to
+
+
+def test_each_stored_version_carries_its_own_near_duplicate_signature(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Made at ingest so a build need not make them all (digest/signatures.py), and made again
+    with every version stored: a stale one would fold the wrong stories."""
+    from sqlalchemy import select
+
+    from digest import signatures
+    from digest.archive.articles import lead_signatures
+    from digest.archive.schema import articles
+
+    engine = connect(settings.database)
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(story(1, None, "Ministers widen the export ban on chips to three states."))
+    second.write_text(story(2, "2026-11-04T08:00:00Z", "A wholly new opening about tariffs."))
+
+    def stored() -> bytes:
+        with engine.connect() as conn:
+            return conn.scalar(select(articles.c.lead_signature))
+
+    ingest([str(first)], engine, settings)
+    (v1,) = load_articles(engine)
+    assert stored() == signatures.stored(v1)
+    ingest([str(second)], engine, settings)
+    (v2,) = load_articles(engine)
+    assert stored() == signatures.stored(v2) != signatures.stored(v1)
+    title, lead = signatures.from_store(stored())
+    assert (set(title), lead) == (set(signatures.parts(v2)[0]), signatures.parts(v2)[1])
+    window = lead_signatures(engine, since=v2.published_at, until=v2.published_at)
+    assert window == {"story-1": stored()}
