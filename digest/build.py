@@ -27,7 +27,7 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 
 from digest.archive import connect
-from digest.archive.articles import lead_signatures, load_articles
+from digest.archive.articles import load_articles
 from digest.checks.run import static_report
 from digest.curate import (
     DuplicateIndex,
@@ -179,11 +179,12 @@ def build_editions(
     record = _edition_record(window, edition_id)
     margin = timedelta(days=NEIGHBOUR_DAYS)
     gc.disable()  # until the week is loaded and indexed (_collector_restored says why)
-    nearby = load_articles(engine, since=window.since - margin, until=window.until + margin)
+    stored: dict[str, bytes | None] = {}  # near-duplicate signatures made at ingest
+    nearby = load_articles(engine, since=window.since - margin, until=window.until + margin,
+                           signatures=stored)
     in_window = [a for a in nearby if a.published_at in window]
     neighbours = [a for a in nearby if a.published_at not in window]
     extra = _named_articles(engine, plan, {a.id for a in nearby})
-    stored = lead_signatures(engine, since=window.since, until=window.until)
     started = timings.add("load", started)
 
     duplicates = DuplicateIndex(in_window, settings.build_processes, stored)

@@ -149,9 +149,12 @@ def load_articles(
     until: datetime | None = None,
     tag: str | None = None,
     ids: Iterable[str] | None = None,
+    signatures: dict[str, bytes | None] | None = None,
 ) -> list[Article]:
     """Articles published in [since, until], newest first; `tag` is a slug; `ids` restricts
-    the result to those ids (unknown ones are simply absent)."""
+    the result to those ids (unknown ones are simply absent). `signatures`, when given, is
+    filled with each one's stored near-duplicate signature, read in the same query so that it
+    is the one made from the very content loaded (an ingest may be updating the archive)."""
     query = select(articles).order_by(articles.c.published_at.desc(), articles.c.id)
     if ids is not None:
         query = query.where(articles.c.id.in_(sorted(ids)))
@@ -159,20 +162,15 @@ def load_articles(
         query = query.where(articles.c.published_at >= since)
     if until is not None:
         query = query.where(articles.c.published_at <= until)
+    found = []
     with engine.connect() as conn:
-        found = [_article(row) for row in conn.execute(query)]
+        for row in conn.execute(query):  # one row at a time: a big week is 10,000 of them
+            found.append(_article(row))
+            if signatures is not None:
+                signatures[row.id] = row.lead_signature
     if tag:
         found = [a for a in found if any(t.slug == tag for t in a.tags)]
     return found
-
-
-def lead_signatures(engine: Engine, *, since: datetime, until: datetime
-                    ) -> dict[str, bytes | None]:
-    """The stored near-duplicate signatures of the articles published in [since, until]."""
-    query = (select(articles.c.id, articles.c.lead_signature)
-             .where(articles.c.published_at >= since, articles.c.published_at <= until))
-    with engine.connect() as conn:
-        return dict(conn.execute(query).all())
 
 
 def _article(row) -> Article:  # type: ignore[no-untyped-def]

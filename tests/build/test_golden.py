@@ -8,6 +8,7 @@ and review the diff of tests/build/golden/ before committing it.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -78,7 +79,12 @@ def test_an_archive_without_stored_signatures_builds_the_same_bytes(build_settin
     by another version of digest/signatures.py has others: the build makes them again."""
     from sqlalchemy import update
 
+    from digest import signatures
+    from digest.archive.articles import load_articles
     from digest.archive.schema import articles
+
+    def _article(engine, article_id):
+        return load_articles(engine, ids=[article_id])[0]
 
     stored = _tree(build_editions(build_settings, week=WEEK, engine=archive,
                                   out_dir=tmp_path / "stored").edition_dir)
@@ -88,6 +94,15 @@ def test_an_archive_without_stored_signatures_builds_the_same_bytes(build_settin
                                 out_dir=tmp_path / "none").edition_dir)
     assert any(b"near-duplicate" in content for content in stored.values())
     assert none == stored
+
+    # And the build compares what is stored: two unrelated stories given one signature fold.
+    with archive.begin() as conn:
+        conn.execute(update(articles).where(articles.c.id == "fx-cartel")
+                     .values(lead_signature=signatures.stored(_article(archive, "fx-tariffs"))))
+    forged = build_editions(build_settings, week=WEEK, engine=archive, out_dir=tmp_path / "f")
+    manifest = json.loads((forged.edition_dir / "everything" / "manifest.json").read_text())
+    folded = {e["id"]: e["reason"] for e in manifest["left_out"] if e["code"] == "folded"}
+    assert {"fx-cartel", "fx-tariffs"} & set(folded), folded
 
 
 def test_one_process_and_several_build_the_same_bytes(build_settings, archive, tmp_path,

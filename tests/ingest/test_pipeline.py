@@ -209,7 +209,6 @@ def test_each_stored_version_carries_its_own_near_duplicate_signature(
     from sqlalchemy import select
 
     from digest import signatures
-    from digest.archive.articles import lead_signatures
     from digest.archive.schema import articles
 
     engine = connect(settings.database)
@@ -229,5 +228,6 @@ def test_each_stored_version_carries_its_own_near_duplicate_signature(
     assert stored() == signatures.stored(v2) != signatures.stored(v1)
     title, lead = signatures.from_store(stored())
     assert (set(title), lead) == (set(signatures.parts(v2)[0]), signatures.parts(v2)[1])
-    window = lead_signatures(engine, since=v2.published_at, until=v2.published_at)
-    assert window == {"story-1": stored()}
+    loaded: dict[str, bytes | None] = {}
+    load_articles(engine, since=v2.published_at, until=v2.published_at, signatures=loaded)
+    assert loaded == {"story-1": stored()}
