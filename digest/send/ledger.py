@@ -344,10 +344,11 @@ class Ledger:
         return found
 
     def settle_by_hand(self, delivered: bool, note: str, *, batches: Sequence[int] = (),
-                       emails: Collection[str] = ()) -> int:
+                       emails: Collection[str] = ()) -> tuple[int, list[int]]:
         """The in-doubt recipients of `batches`, and those of `emails`, marked sent
         (`delivered`) or failed (tried again by the next send), `note` kept on them; each batch
-        touched is then restated from its recipients. Returns how many moved."""
+        touched is then restated from its recipients. Returns how many moved, and the batches
+        they were in."""
         d = deliveries.c
         in_doubt = (self._this, d.state == "in_doubt")
         chosen = ([d.batch.in_(batches)] if batches else []) + [
@@ -360,8 +361,9 @@ class Ledger:
                 touched.update(conn.scalars(select(d.batch).distinct().where(*in_doubt, which)))
                 moved += conn.execute(update(deliveries).where(*in_doubt, which)
                                       .values(values)).rowcount
-            self._restate(conn, sorted(b for b in touched if b is not None), note)
-        return moved
+            batches = sorted(b for b in touched if b is not None)
+            self._restate(conn, batches, note)
+        return moved, batches
 
     def _restate(self, conn: Connection, batches: Sequence[int], note: str) -> None:
         """Each batch's state from its recipients' now (one state, else mixed), and `note`."""

@@ -66,9 +66,7 @@ def settle_in_doubt(settings: Settings, edition: str, slug: str, *,
     with holding(engine, edition, slug, "send", ttl=settings.send_lease_seconds):
         if recipients:
             emails = _in_doubt(ledger, edition, slug, recipients)
-            chosen = sorted({r.batch for r in ledger.doubtful() if r.email in emails
-                             and r.batch is not None})
-            moved = ledger.settle_by_hand(delivered, note, emails=emails)
+            moved, chosen = ledger.settle_by_hand(delivered, note, emails=emails)
         else:
             found = ledger.doubtful_batches()
             chosen = found if every else sorted(set(batches))
@@ -80,7 +78,8 @@ def settle_in_doubt(settings: Settings, edition: str, slug: str, *,
                     hint="Batches with recipients in doubt: "
                     f"{', '.join(map(str, found)) or 'none'} (`digest status` lists them).",
                 )
-            moved = ledger.settle_by_hand(delivered, note, batches=chosen) if chosen else 0
+            moved, chosen = (ledger.settle_by_hand(delivered, note, batches=chosen)
+                             if chosen else (0, []))
         left = ledger.states().get("in_doubt", 0)
         folder = newsletter_folder(settings.out_dir, edition, slug)
         if folder.is_dir():  # the list next to the edition, as the send left it, brought up to date
@@ -91,11 +90,11 @@ def settle_in_doubt(settings: Settings, edition: str, slug: str, *,
 def _in_doubt(ledger: Ledger, edition: str, slug: str, named: Sequence[Named]) -> set[str]:
     """The addresses named, each in doubt on this ledger; else every one that is not, with
     where it was named, and nothing settled (a typo must not settle someone else's fate)."""
-    emails = {lenient_email(n.email) for n in named}
-    states = ledger.on_ledger(emails)
+    keyed = [(n, lenient_email(n.email)) for n in named]
+    states = ledger.on_ledger({email for _, email in keyed})
     wrong = []
-    for n in named:
-        state = states.get(lenient_email(n.email))
+    for n, email in keyed:
+        state = states.get(email)
         if state != "in_doubt":
             now = f"it is {state.replace('_', ' ')}" if state else "not on its ledger"
             wrong.append(f"{n.where}: {n.email} is not in doubt in {edition}/{slug} ({now})")
@@ -104,7 +103,7 @@ def _in_doubt(ledger: Ledger, edition: str, slug: str, named: Sequence[Named]) -
         raise DigestError("\n".join(shown), hint="Name only recipients in doubt (the in-doubt "
                           f"list: {IN_DOUBT_CSV} beside the edition, or `digest status`); "
                           "nothing was settled.")
-    return emails
+    return {email for _, email in keyed}
 
 
 def read_recipients(path: Path) -> list[Named]:
