@@ -50,7 +50,7 @@ from digest.editions.manifest import dumps, manifest_data
 from digest.editions.variants import Variant
 from digest.editions.write import write_edition
 from digest.errors import DigestError
-from digest.forking import map_forked
+from digest.forking import map_forked, side_by_side
 from digest.models import Article
 from digest.newsletters import Newsletter, load_newsletters, select_newsletters
 from digest.render import (
@@ -75,6 +75,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 # Articles this close outside the window are reported as "outside the window" when they match.
 NEIGHBOUR_DAYS = 3
+SIDE_BY_SIDE = 2000  # articles in the window from which indexing them takes two processes
 CORRECTION_PREFIX = "Correction: "
 
 
@@ -187,9 +188,15 @@ def build_editions(
     extra = _named_articles(engine, plan, {a.id for a in nearby})
     started = timings.add("load", started)
 
-    duplicates = DuplicateIndex(in_window, settings.build_processes, stored)
     tag_cache = TagCache(taxonomy)
-    tag_cache.listed(in_window)  # every article's tags, worked out once here
+    indexing = settings.build_processes if len(in_window) >= SIDE_BY_SIDE else 1
+    # Each a tenth of a second in a big week, and independent: a forked copy of this process
+    # finds the near-duplicates (only their pairs come back) while this one works out every
+    # article's tags once, for all newsletters.
+    _, edges = side_by_side(lambda: tag_cache.listed(in_window),
+                            lambda: DuplicateIndex(in_window, indexing, stored).edges,
+                            indexing)
+    duplicates = DuplicateIndex.of(in_window, edges)
     pinnable = {**extra, **{a.id: a for a in neighbours}}
     gc.enable()
     gc.freeze()

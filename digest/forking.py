@@ -77,6 +77,45 @@ def map_forked(work: Callable[[int], R], count: int, processes: int, *,
     return [results[i] if i in results else work(i) for i in range(count)]
 
 
+def side_by_side(here: Callable[[], R], there: Callable[[], T], processes: int) -> tuple[R, T]:
+    """(here(), there()), `there` computed meanwhile by a forked copy of this process when
+    `processes` allows (its result pickled back, so it should be small), for two independent
+    pieces of work. `here` runs in this process either way, so what it loads or fills in stays
+    here. `there` is done here afterwards without a child, or when the child could not finish
+    it (its error is then raised in this process, with its own traceback)."""
+    if processes < 2 or not can_fork():
+        return here(), there()
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_child_of_two, args=(there, writer, os.getpid()), daemon=True)
+    child.start()
+    writer.close()  # the child's end: EOF here once the child is gone
+    done: tuple[T] | None = None
+    try:
+        mine = here()
+        with contextlib.suppress(EOFError):  # died: done again below
+            done = reader.recv()
+        child.join()
+    finally:
+        if child.is_alive():  # `here` failed: the child's work is moot
+            child.kill()
+            child.join()
+        reader.close()
+    return mine, (done[0] if done else there())
+
+
+def _child_of_two(there: Callable[[], Any], pipe: Any, parent: int) -> None:
+    die_with(parent)
+    try:
+        result = (there(),)
+    except BaseException:  # the parent does it again and reports it
+        result = None
+    try:
+        pipe.send(result)
+    except Exception:  # a result that does not pickle: the parent does it
+        pipe.send(None)
+
+
 def map_chunks(function: Callable[[T], R], items: Sequence[T], processes: int, *,
                minimum: int = 2000, chunks: int = 8) -> list[R]:
     """[function(item) for item in items], the items shared among `processes` in `chunks`

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -47,7 +48,7 @@ class Article:
     kind: str | None = None
     tags: list[Tag] = field(default_factory=list)
     standfirst: str | None = None
-    body: list[Block] = field(default_factory=list)
+    body: Sequence[Block] = field(default_factory=list)  # a list, or the archive's StoredBody
     contact: str | None = None
     source: str = ""
 

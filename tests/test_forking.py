@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import Any
 
 import pytest
 
-from digest.forking import can_fork, map_chunks, map_forked
+from digest.forking import can_fork, map_chunks, map_forked, side_by_side
 
 
 def slow_pid(i: int) -> tuple[int, int]:
@@ -93,3 +94,50 @@ def test_chunks_of_a_long_list_are_shared_a_short_list_is_not() -> None:
     short = map_chunks(pid_of, list(range(100)), 2)
     assert [n for n, _ in short] == list(range(1, 101))
     assert {pid for _, pid in short} == {os.getpid()}
+
+
+def test_side_by_side_runs_the_second_in_a_child_at_the_same_time() -> None:
+    import multiprocessing
+
+    # Each waits for the other's signal: only two running at once both see it.
+    context = multiprocessing.get_context("fork")
+    here_ran, there_ran = context.Event(), context.Event()
+
+    def meet(mine: Any, theirs: Any, n: int) -> tuple[bool, int, int]:
+        mine.set()
+        return theirs.wait(timeout=5), n * n, os.getpid()
+
+    here, there = side_by_side(lambda: meet(here_ran, there_ran, 2),
+                               lambda: meet(there_ran, here_ran, 3), 2)
+    assert here == (True, 4, os.getpid())
+    assert there[:2] == (True, 9) and there[2] != os.getpid()
+    assert side_by_side(lambda: slow_pid(2), lambda: slow_pid(3), 1) == (
+        (4, os.getpid()), (9, os.getpid()))
+
+
+def test_side_by_side_keeps_what_the_first_fills_in_here() -> None:
+    filled: dict[str, int] = {}
+    assert side_by_side(lambda: filled.update(here=1), lambda: len(filled), 2) == (None, 0)
+    assert filled == {"here": 1}
+
+
+@pytest.mark.parametrize("fails", ["dies", "raises", "does not pickle"])
+def test_side_by_side_does_here_what_the_child_could_not(fails: str) -> None:
+    parent = os.getpid()
+
+    def there() -> object:
+        if os.getpid() == parent:
+            if fails == "raises":
+                raise ValueError("bad input")
+            return "done here"
+        if fails == "dies":
+            os._exit(3)
+        if fails == "raises":
+            raise ValueError("bad input")
+        return lambda: None  # does not pickle
+
+    if fails == "raises":
+        with pytest.raises(ValueError, match="bad input"):
+            side_by_side(lambda: 1, there, 2)
+    else:
+        assert side_by_side(lambda: 1, there, 2) == (1, "done here")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, overload
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Text, bindparam, cast, func, select, update
 
 from digest import signatures
 from digest.archive.chunks import in_slices
@@ -155,7 +156,7 @@ def load_articles(
     the result to those ids (unknown ones are simply absent). `signatures`, when given, is
     filled with each one's stored near-duplicate signature, read in the same query so that it
     is the one made from the very content loaded (an ingest may be updating the archive)."""
-    query = select(articles).order_by(articles.c.published_at.desc(), articles.c.id)
+    query = select(*_READ).order_by(articles.c.published_at.desc(), articles.c.id)
     if ids is not None:
         query = query.where(articles.c.id.in_(sorted(ids)))
     if since is not None:
@@ -184,7 +185,53 @@ def _article(row) -> Article:  # type: ignore[no-untyped-def]
         kind=row.kind,
         tags=[Tag(**t) for t in row.tags],
         standfirst=row.standfirst,
-        body=[Block(**b) for b in row.body],
+        body=StoredBody(row.body),
         contact=row.contact,
         source=row.source,
     )
+
+
+# The columns an Article is read from, the body as the JSON text it is stored as (a cast, so
+# that PostgreSQL's driver does not decode it either): see StoredBody.
+_READ = [*(c for c in articles.c if c.name not in ("body", "content_hash", "ingested_at")),
+         cast(articles.c.body, Text).label("body")]
+
+
+class StoredBody(Sequence[Block]):
+    """An article's body as the archive holds it, decoded on first use. A build reads every
+    article of its window (10,000 in a big week) but opens the bodies of only those it
+    summarises or infers tags for: decoding them all was a third of the load."""
+
+    __slots__ = ("_blocks", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._blocks: list[Block] | None = None
+
+    def _decoded(self) -> list[Block]:
+        if self._blocks is None:
+            self._blocks = [Block(**b) for b in json.loads(self._text)]
+        return self._blocks
+
+    @overload
+    def __getitem__(self, index: int) -> Block: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Block]: ...
+    def __getitem__(self, index: int | slice) -> Block | list[Block]:
+        return self._decoded()[index]
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __iter__(self) -> Iterator[Block]:
+        return iter(self._decoded())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StoredBody | list):
+            return self._decoded() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list, which has none
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())

@@ -43,7 +43,7 @@ class Pick:
         return self.tags[0] if self.tags else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LeftOut:
     id: str
     title: str
@@ -51,16 +51,24 @@ class LeftOut:
     reason: str
     # `to_dict()` as JSON, made by hand once: a big week's manifests list some 200,000 of
     # these (a "no matching tag" record is shared by every newsletter), and manifest.dumps
-    # joins the ready text of a whole list at C speed.
-    json: str = field(init=False, repr=False, compare=False)
+    # joins the ready text of a whole list at C speed. select() passes it in, made from the
+    # article's part of it (_Known.head), made once per build.
+    json: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "json", (  # frozen: set it the way __init__ does
-            f'{{"id": {_json_string(self.id)}, "title": {_json_string(self.title)}, '
-            f'"code": {_json_string(self.code)}, "reason": {_json_string(self.reason)}}}'))
+        if not self.json:
+            self.json = _left_json(_head_json(self.id, self.title), self.code, self.reason)
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "code": self.code, "reason": self.reason}
+
+
+def _head_json(article_id: str, title: str) -> str:
+    return f'{{"id": {_json_string(article_id)}, "title": {_json_string(title)}'
+
+
+def _left_json(head: str, code: str, reason: str) -> str:
+    return f'{head}, "code": {_json_string(code)}, "reason": {_json_string(reason)}}}'
 
 
 @dataclass
@@ -114,9 +122,12 @@ class TagCache:
     def _known(self, article: Article) -> _Known:
         tags = self.taxonomy.effective_tags(article)
         shown = ", ".join(_tag_label(t) for t in tags) or "none"
-        no_match = _left(article, "no_matching_tag", f"no matching tag (tags: {shown})")
-        return _Known(tags, frozenset(t.slug for t in tags), no_match,
-                      -article.published_at.timestamp())
+        head = _head_json(article.id, article.title)
+        known = _Known(tags, frozenset(t.slug for t in tags), head,
+                       -article.published_at.timestamp())
+        known.no_match = _left(article, known, "no_matching_tag",
+                               f"no matching tag (tags: {shown})")
+        return known
 
     def tags(self, article: Article) -> list[Tag]:
         return self.get(article).tags
@@ -129,7 +140,10 @@ class TagCache:
             for article, found in zip(articles, known, strict=True):
                 for slug in found.slugs:
                     by_tag.setdefault(slug, set()).add(article.id)
-            self._listed = _Listed(articles, by_tag, known, {a.id: a for a in articles})
+            ids = [a.id for a in articles]
+            self._listed = _Listed(articles, by_tag, known, {a.id: a for a in articles}, ids,
+                                   {i: n for n, i in enumerate(ids)},
+                                   [k.no_match for k in known])
         return self._listed
 
 
@@ -138,14 +152,19 @@ class _Listed(NamedTuple):
     by_tag: dict[str, set[str]]  # tag slug -> ids of the articles carrying it
     known: list[_Known]  # TagCache.get() of each article, in order
     by_id: dict[str, Article]
+    ids: list[str]  # of each article, in order
+    position: dict[str, int]  # id -> index in the list
+    no_match: list[LeftOut]  # _Known.no_match of each article, in order
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Known:
     tags: list[Tag]
     slugs: frozenset[str]
-    no_match: LeftOut  # the same record for every newsletter the article does not match
+    head: str  # the article's part of a LeftOut's JSON
     newness: float  # minus the publication time: sorts newest first
+    # The same record for every newsletter the article does not match (set right after).
+    no_match: LeftOut = field(init=False)
 
 
 def select(
@@ -192,19 +211,23 @@ def select(
         relevant.update(by_id)
     else:
         relevant.update(*(index.get(t, ()) for t in newsletter.tags))
-    unmatched: list[LeftOut] = []  # listed after the others, as they always were
-    for article, known in zip(articles, listed.known, strict=True):
+    # The others, most of a big week, are "no matching tag", listed after the rest as they
+    # always were; those that need a look are taken in the articles' order.
+    skip = relevant.union(candidates)
+    unmatched = [left for i, left in zip(listed.ids, listed.no_match, strict=True)
+                 if i not in skip]
+    position = listed.position
+    for index in sorted(position[i] for i in relevant if i in position):
+        article, known = articles[index], listed.known[index]
         if article.id in candidates:
             continue
-        if article.id not in relevant:
-            unmatched.append(known.no_match)
-            continue
         if article.id in overrides.drops:
-            left.append(_left(article, "dropped", "dropped by the editor"))
+            left.append(_left(article, known, "dropped", "dropped by the editor"))
             continue
         if unwanted and not unwanted.isdisjoint(known.slugs):
             excluded = [s for s in newsletter.exclude_tags if s in known.slugs]
-            left.append(_left(article, "excluded_tag", f"excluded tag: {', '.join(excluded)}"))
+            left.append(_left(article, known, "excluded_tag",
+                              f"excluded tag: {', '.join(excluded)}"))
         else:  # a wanted tag, or a "*" newsletter
             candidates[article.id] = (article, known)
     left.extend(unmatched)
@@ -212,15 +235,16 @@ def select(
     folded_into: dict[str, list[str]] = {}
     if duplicates is not None:
         for gone, (kept, score) in duplicates.fold(candidates, keep_first=pins).items():
-            article = candidates.pop(gone)[0]
+            article, known = candidates.pop(gone)
             folded_into.setdefault(kept, []).append(gone)
-            left.append(_left(article, "folded",
+            left.append(_left(article, known, "folded",
                               f"folded into {kept} (near-duplicate, similarity {score:.2f})"))
 
-    # More of the newsletter's tags first, then newer, then id: the same order on every run.
-    ranked = sorted((c for c in candidates if c not in pinned_articles),
-                    key=lambda i: (-len(_matched(newsletter, candidates[i][1].slugs)),
-                                   candidates[i][1].newness, i))
+    # More of the newsletter's tags first, then newer, then id: the same order on every run
+    # (a newsletter's tags are distinct, so the tags matched are those in both sets).
+    ranked = [i for _, _, i in sorted((-len(wanted.intersection(known.slugs)), known.newness, i)
+                                      for i, (_, known) in candidates.items()
+                                      if i not in pinned_articles)]
     ordered = [p for p in pins if p in candidates] + ranked
     cap = max(newsletter.max_articles, len(pinned_articles))
     if len(pinned_articles) > newsletter.max_articles:
@@ -230,7 +254,7 @@ def select(
     for rank, article_id in enumerate(ordered, start=1):
         article, known = candidates[article_id]
         if rank > cap:
-            left.append(_left(article, "over_cap",
+            left.append(_left(article, known, "over_cap",
                               f"over the cap: ranked {rank}, max_articles is {cap}"))
             continue
         pick = Pick(article, known.tags, _matched(newsletter, known.slugs), rank=rank,
@@ -244,12 +268,12 @@ def select(
     for article in neighbours:
         if article.id in candidates or article.id in overrides.drops:
             continue
-        slugs = cache.get(article).slugs
-        if not unwanted.isdisjoint(slugs):
+        known = cache.get(article)
+        if not unwanted.isdisjoint(known.slugs):
             continue
-        if not wanted.isdisjoint(slugs) or newsletter.takes_any:
+        if not wanted.isdisjoint(known.slugs) or newsletter.takes_any:
             side = "before" if article.published_at < window.since else "after"
-            left.append(_left(article, "outside_window",
+            left.append(_left(article, known, "outside_window",
                               f"outside the window: published {iso(article.published_at)}, "
                               f"{side} {window.label}"))
     return Selection(newsletter=newsletter, window=window, picks=picks, left_out=left,
@@ -285,5 +309,5 @@ def _tag_label(tag: Tag) -> str:
     return tag.slug + (" (inferred)" if tag.inferred else "")
 
 
-def _left(article: Article, code: str, reason: str) -> LeftOut:
-    return LeftOut(id=article.id, title=article.title, code=code, reason=reason)
+def _left(article: Article, known: _Known, code: str, reason: str) -> LeftOut:
+    return LeftOut(article.id, article.title, code, reason, _left_json(known.head, code, reason))

@@ -77,6 +77,15 @@ class DuplicateIndex:
             self.edges[a].append((b, score))
             self.edges[b].append((a, score))
 
+    @classmethod
+    def of(cls, articles: Sequence[Article], edges: dict[str, list[tuple[str, float]]]
+           ) -> DuplicateIndex:
+        """The index of `articles` whose `edges` another process worked out (digest.build)."""
+        index = cls.__new__(cls)
+        index._by_id = {a.id: a for a in articles}
+        index.edges = edges
+        return index
+
     def fold(self, candidates: Iterable[str], keep_first: Iterable[str] = ()
              ) -> dict[str, tuple[str, float]]:
         """{folded id: (kept id, score)} for near-duplicate groups among `candidates`.

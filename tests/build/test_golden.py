@@ -107,27 +107,39 @@ def test_an_archive_without_stored_signatures_builds_the_same_bytes(build_settin
 
 def test_one_process_and_several_build_the_same_bytes(build_settings, archive, tmp_path,
                                                       monkeypatch):
-    """The newsletters are shared among forked processes (DIGEST_BUILD_PROCESSES): the edition
-    is the same, byte for byte, as one process alone builds it (variants included)."""
+    """The newsletters are shared among forked processes (DIGEST_BUILD_PROCESSES), and a big
+    week's near-duplicates are found by one while this one lists the tags: the edition is the
+    same, byte for byte, as one process alone builds it (variants included)."""
     import digest.build
     from digest import forking
 
     add_readers(archive, "markets", {None: 2, "antitrust": 2, "trade": 1, "antitrust+trade": 1})
     pids: set[int] = set()
+    indexed_by: set[int] = set()
 
     def recording(work, count, processes, **options):  # which processes built newsletters
         done = forking.map_forked(lambda i: (work(i), os.getpid()), count, processes, **options)
         pids.update(pid for _, pid in done)
         return [made for made, _ in done]
 
+    def side_by_side(here, there, processes):  # which process found the near-duplicates
+        mine, (edges, pid) = forking.side_by_side(here, lambda: (there(), os.getpid()),
+                                                  processes)
+        indexed_by.add(pid)
+        return mine, edges
+
     monkeypatch.setattr(digest.build, "map_forked", recording)
+    monkeypatch.setattr(digest.build, "side_by_side", side_by_side)
+    monkeypatch.setattr(digest.build, "SIDE_BY_SIDE", 1)  # the golden week is a small one
     trees = {}
     for processes in (1, 2):
         settings = build_settings.model_copy(update={"build_processes": processes,
                                                      "out_dir": tmp_path / f"p{processes}"})
         pids.clear()
+        indexed_by.clear()
         trees[processes] = _tree(build_editions(settings, week=WEEK, engine=archive).edition_dir)
         assert len(pids) == processes, "the newsletters were not shared as asked"
+        assert (indexed_by == {os.getpid()}) == (processes == 1)
     assert trees[2] == trees[1]
     assert trees[1] == _tree(GOLDEN / WEEK)
 

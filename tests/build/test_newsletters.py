@@ -169,3 +169,15 @@ def test_an_unknown_topic_of_a_star_newsletter_is_an_unknown_tag(subscribers_cop
     with pytest.raises(DigestError, match=r"newsletter 'everything': unknown tag 'tarde' in "
                                           r"topics \(did you mean 'trade'\?\)"):
         load_newsletters(folder / "newsletters.toml", load_taxonomy(folder / "taxonomy.toml"))
+
+
+def test_a_tag_named_twice_counts_once(subscribers_copy):
+    """Ranking counts the newsletter's tags an article carries: a tag listed twice in the file
+    must not count double (nor show twice among the matched tags)."""
+    text = (FIXTURES / "newsletters.toml").read_text()
+    folder = subscribers_copy("newsletters.toml", text.replace(
+        'tags = ["ai-policy", "privacy"]\nexclude_tags = ["opinion"]',
+        'tags = ["ai-policy", "privacy", "ai-policy"]\nexclude_tags = ["opinion", "opinion"]'))
+    loaded = load_newsletters(folder / "newsletters.toml", load_taxonomy(folder / "taxonomy.toml"))
+    assert loaded["tech-brief"].tags == ("ai-policy", "privacy")
+    assert loaded["tech-brief"].exclude_tags == ("opinion",)

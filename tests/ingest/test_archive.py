@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
-from digest.archive.articles import classify
+from sqlalchemy import Engine
+
+from digest.archive.articles import StoredBody, classify, load_articles, save_articles
 from digest.models import Article, Block, Tag
 
 FULL = Article(
@@ -50,3 +53,23 @@ def test_classify_rules() -> None:
     assert classify(FULL, digest, ("other", FULL.revised_at)) == "updated"
     later = FULL.revised_at + timedelta(minutes=1)
     assert classify(FULL, digest, ("other", later)) == "stale"
+
+
+def test_a_loaded_body_is_decoded_on_first_use_and_reads_as_stored(engine: Engine) -> None:
+    """A build loads every article of its window but reads few bodies: the archive hands them
+    over undecoded (StoredBody), and they behave as the list that was saved."""
+    save_articles(engine, [FULL, replace(FULL, id="a2", body=[])])
+    loaded = {a.id: a for a in load_articles(engine)}
+    body = loaded["a1"].body
+    assert isinstance(body, StoredBody) and body._blocks is None  # nothing decoded yet
+    assert loaded["a1"] == FULL and FULL == loaded["a1"]
+    assert body == FULL.body and FULL.body == body and body != FULL.body[:2]
+    assert list(body) == FULL.body and len(body) == 3 and body[-1] == Block("paragraph", "Three.")
+    assert body[1:] == FULL.body[1:] and loaded["a1"].paragraphs == ["One.", "Three."]
+    assert loaded["a2"].body == [] and not loaded["a2"].body
+    assert loaded["a1"].content_hash() == FULL.content_hash()
+    again = pickle.loads(pickle.dumps(loaded["a1"]))  # as a forked build sends picks back
+    assert again == FULL and isinstance(again.body, StoredBody)
+    assert pickle.loads(pickle.dumps(StoredBody('[{"kind": "subhead", "text": "T"}]'))) == [
+        Block("subhead", "T")]
+    assert save_articles(engine, [loaded["a1"]]) == ["unchanged"]
