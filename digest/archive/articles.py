@@ -164,37 +164,37 @@ def load_articles(
     if until is not None:
         query = query.where(articles.c.published_at <= until)
     found = []
+    tags: dict[tuple, Tag] = {}  # each distinct tag made once: they repeat across articles
     with engine.connect() as conn:
-        for row in conn.execute(query):  # one row at a time: a big week is 10,000 of them
-            found.append(_article(row))
+        # One row at a time (a big week is 10,000 of them), unpacked in _READ's order.
+        for (article_id, title, published_at, url, authors, updated_at, kind, stored_tags,
+             standfirst, body, contact, source, signature) in conn.execute(query):
+            found.append(Article(
+                article_id, title, _aware(published_at), url, list(authors),
+                _aware(updated_at), kind, [_tag(t, tags) for t in stored_tags], standfirst,
+                StoredBody(body), contact, source))
             if signatures is not None:
-                signatures[row.id] = row.lead_signature
+                signatures[article_id] = signature
     if tag:
         found = [a for a in found if any(t.slug == tag for t in a.tags)]
     return found
 
 
-def _article(row) -> Article:  # type: ignore[no-untyped-def]
-    return Article(
-        id=row.id,
-        title=row.title,
-        url=row.url,
-        authors=list(row.authors),
-        published_at=_aware(row.published_at),
-        updated_at=_aware(row.updated_at),
-        kind=row.kind,
-        tags=[Tag(**t) for t in row.tags],
-        standfirst=row.standfirst,
-        body=StoredBody(row.body),
-        contact=row.contact,
-        source=row.source,
-    )
+def _tag(stored: dict, made: dict[tuple, Tag]) -> Tag:
+    key = (stored["slug"], stored["name"], stored.get("inferred", False))
+    found = made.get(key)
+    if found is None:
+        found = made[key] = Tag(*key)
+    return found
 
 
-# The columns an Article is read from, the body as the JSON text it is stored as (a cast, so
-# that PostgreSQL's driver does not decode it either): see StoredBody.
-_READ = [*(c for c in articles.c if c.name not in ("body", "content_hash", "ingested_at")),
-         cast(articles.c.body, Text).label("body")]
+# The columns an Article is read from, in its fields' order, then the stored signature; the
+# body as the JSON text it is stored as (a cast, so that PostgreSQL's driver does not decode it
+# either): see StoredBody.
+_c = articles.c
+_READ = [_c.id, _c.title, _c.published_at, _c.url, _c.authors, _c.updated_at, _c.kind, _c.tags,
+         _c.standfirst, cast(_c.body, Text).label("body"), _c.contact, _c.source,
+         _c.lead_signature]
 
 
 class StoredBody(Sequence[Block]):

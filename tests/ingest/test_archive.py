@@ -67,6 +67,8 @@ def test_a_loaded_body_is_decoded_on_first_use_and_reads_as_stored(engine: Engin
     assert list(body) == FULL.body and len(body) == 3 and body[-1] == Block("paragraph", "Three.")
     assert body[1:] == FULL.body[1:] and loaded["a1"].paragraphs == ["One.", "Three."]
     assert loaded["a2"].body == [] and not loaded["a2"].body
+    assert loaded["a2"].tags == FULL.tags
+    assert all(x is y for x, y in zip(loaded["a1"].tags, loaded["a2"].tags, strict=True))  # once
     assert loaded["a1"].content_hash() == FULL.content_hash()
     again = pickle.loads(pickle.dumps(loaded["a1"]))  # as a forked build sends picks back
     assert again == FULL and isinstance(again.body, StoredBody)
