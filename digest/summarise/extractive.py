@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from operator import mul, sub
 
 from digest.errors import DigestError
@@ -90,6 +91,15 @@ def score_sentences(sentences: Sequence[str]) -> list[float]:
     rank = _pagerank(sources, shares, [i for i, row in enumerate(weights) if not row])
     top = max(rank)
     return [r / top + LEAD_WEIGHT / (i + 1) for i, r in enumerate(rank)]
+
+
+@lru_cache(maxsize=1024)
+def scored_sentences(paragraphs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The body's sentences and their scores, which no word budget changes: a build asks for
+    one article at several budgets (its newsletters' 40, 50 or 60 words; shorter ones when an
+    email is over its size budget) and splits and scores it once."""
+    sentences = body_sentences(paragraphs)
+    return tuple(sentences), tuple(score_sentences(sentences))
 
 
 def _by_score(scores: Sequence[float]) -> list[int]:
@@ -228,8 +238,8 @@ class ExtractiveSummariser:
 
     def summarise(self, article: Article, max_words: int) -> Summary:
         check_budget(max_words)
-        sentences = body_sentences(article.paragraphs)
-        chosen = pack(sentences, score_sentences(sentences), max_words, FILL_FLOOR)
+        sentences, scores = scored_sentences(tuple(article.paragraphs))
+        chosen = pack(sentences, scores, max_words, FILL_FLOOR)
         if not chosen:
             return fallback(article, sentences)
         return make_summary([sentences[i] for i in chosen], "extractive")
