@@ -31,14 +31,15 @@ def dumps(data: dict[str, Any]) -> bytes:
     (golden files), yet encoded by json's C encoder (indent= would use the slow Python one,
     and a big week's manifest lists thousands of left-out articles)."""
     encode = _ENCODER.encode
-    lines = []
+    parts = []  # joined once: a big week's manifest is megabytes, each copy of it costs
     for key, value in data.items():
+        parts.append(",\n  " if parts else "{\n  ")
         if isinstance(value, list) and value:
-            items = ",\n    ".join(_items(value))
-            lines.append(f"  {encode(key)}: [\n    {items}\n  ]")
+            parts += [encode(key), ": [\n    ", ",\n    ".join(_items(value)), "\n  ]"]
         else:
-            lines.append(f"  {encode(key)}: {encode(value)}")
-    return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
+            parts += [encode(key), ": ", encode(value)]
+    parts.append("\n}\n" if parts else "{\n\n}\n")
+    return "".join(parts).encode()
 
 
 def _items(values: list[Any]) -> list[str]:
