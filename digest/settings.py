@@ -102,8 +102,9 @@ class Settings(BaseSettings):
     email_fonts: Fonts = Field(default_factory=dict)
     """Web fonts the email links, as JSON {"Name": "https://...css"}; empty links none."""
     build_processes: int = Field(2, ge=1, le=16)
-    """Processes rendering a build's newsletters at once (1: this one alone; a build that asks
-    a model for its summaries always runs in one)."""
+    """Processes a build works in at once: they share its newsletters, and in a big week one
+    finds the near-duplicates while another lists the tags (1: this one alone; a build that
+    asks a model for its summaries renders in one)."""
 
     # Sending
     sender: Name = "outbox"
