@@ -280,6 +280,7 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
     from digest.archive import connect
     from digest.archive.articles import save_articles
     from digest.models import Article
+    from digest.taxonomy import load_taxonomy
 
     mjml = npm_mjml()
     renders: list[float] = []
@@ -294,7 +295,9 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
         db = root / "archive.db"
         t0 = time.perf_counter()
         generated = [Article.from_dict(a) for a in generate_articles(articles, weeks)]
-        save_articles(connect(f"sqlite:///{db}"), generated)
+        # As `digest ingest` stores them: with the untagged ones' inferred tags.
+        save_articles(connect(f"sqlite:///{db}"), generated,
+                      taxonomy=load_taxonomy(subscribers / "taxonomy.toml"))
         in_week = articles if weeks == 1 else f"about {articles // weeks:,}"
         print(f"\narchive: {articles:,} articles over {weeks} week(s) ending {WEEK} "
               f"({in_week} in the week built), {newsletters} newsletters "

@@ -181,32 +181,22 @@ def build_editions(
     margin = timedelta(days=NEIGHBOUR_DAYS)
     gc.disable()  # until the week is loaded and indexed (_collector_restored says why)
     stored: dict[str, bytes | None] = {}  # near-duplicate signatures made at ingest
+    inferred: dict[str, str | None] = {}  # and the untagged ones' inferred tags
     nearby = load_articles(engine, since=window.since - margin, until=window.until + margin,
-                           signatures=stored)
+                           signatures=stored, inferred=inferred)
     in_window = [a for a in nearby if a.published_at in window]
     neighbours = [a for a in nearby if a.published_at not in window]
     extra = _named_articles(engine, plan, {a.id for a in nearby})
     started = timings.add("load", started)
 
-    tag_cache = TagCache(taxonomy)
-    indexing = settings.build_processes if len(in_window) >= SIDE_BY_SIDE else 1
-    # Each a tenth of a second in a big week, and independent: a forked copy of this process
-    # finds the near-duplicates (only their pairs come back) while this one works out every
-    # article's tags once, for all newsletters.
-    _, edges = side_by_side(lambda: tag_cache.listed(in_window),
-                            lambda: DuplicateIndex(in_window, indexing, stored).edges,
-                            indexing)
-    duplicates = DuplicateIndex.of(in_window, edges)
+    tag_cache = TagCache(taxonomy, inferred)
     pinnable = {**extra, **{a.id: a for a in neighbours}}
-    gc.enable()
-    gc.freeze()
+    duplicates = DuplicateIndex.of(in_window, {})  # found below, before any newsletter's turn
 
     def select_for(newsletter: Newsletter, overrides: Overrides) -> Selection:
         return select(newsletter, window, in_window, taxonomy, duplicates=duplicates,
                       overrides=overrides, neighbours=neighbours, extra=pinnable,
                       tag_cache=tag_cache)
-
-    timings.add("curate", started)
 
     env = template_env(str(settings.templates_dir) if settings.templates_dir else None)
     with _Summaries(settings, engine, refresh_summaries) as summaries:
@@ -219,10 +209,33 @@ def build_editions(
             # The model's backend keeps its counts, cache and connections in this process,
             # and is handed every summary it will be asked for at once, before any email.
             processes = 1
+        big = len(in_window) >= SIDE_BY_SIDE
+        warm = big and processes > 1 and len(chosen) > 1
+
+        def index_here() -> None:
+            tag_cache.listed(in_window)  # every article's tags, worked out once for all
+            if warm:
+                # While the other process is still at the near-duplicates: build the first
+                # newsletter once, unfolded, and throw it away. What it loads lazily (compiled
+                # templates, the parsed stylesheet, its summaries) the processes that build
+                # the newsletters then inherit; they need not wait for one to be built first.
+                _freeze_loaded()
+                maker.make(chosen[0])
+
+        # Each a tenth of a second in a big week, and independent: a forked copy of this
+        # process finds the near-duplicates (only their pairs come back) meanwhile.
+        indexing = settings.build_processes if big else 1
+        _, edges = side_by_side(index_here,
+                                lambda: DuplicateIndex(in_window, indexing, stored).edges,
+                                indexing)
+        duplicates = DuplicateIndex.of(in_window, edges)
+        _freeze_loaded()
+        timings.add("curate", started)
+        if summaries.usage is not None:
             maker.select_all(chosen, timings)
         # Otherwise each newsletter is curated and rendered by whichever process takes it.
         made = map_forked(lambda i: maker.make(chosen[i]), len(chosen), processes,
-                          in_child=lambda: engine.dispose(close=False))
+                          in_child=lambda: engine.dispose(close=False), first_here=not warm)
     results = [one.result for one in made]
     outputs: dict[str, dict[str, bytes]] = {}
     hashes: dict[str, str] = {}  # what the lease records as built, by slug
@@ -249,6 +262,13 @@ def build_editions(
     timings.add("write", started)
     return BuildResult(window=window, edition=edition_id, edition_dir=edition_dir,
                        newsletters=results, timings=timings, model_usage=summaries.usage)
+
+
+def _freeze_loaded() -> None:
+    """The collector back on, with what the build loaded and indexed so far frozen
+    (_collector_restored says why)."""
+    gc.freeze()
+    gc.enable()
 
 
 def _window_options(window: Window) -> str:

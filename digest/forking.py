@@ -33,13 +33,14 @@ def can_fork() -> bool:
 
 
 def map_forked(work: Callable[[int], R], count: int, processes: int, *,
-               in_child: Callable[[], None] | None = None) -> list[R]:
+               in_child: Callable[[], None] | None = None, first_here: bool = True) -> list[R]:
     """[work(0), ..., work(count - 1)] computed by this process and `processes - 1` forked
     children together, each taking the next job when it is free (jobs differ in size).
 
     Job 0 runs here before any fork: whatever it loads lazily (compiled templates and
     patterns, a parsed stylesheet, a support table) the children then inherit instead of each
-    loading it again, which cost as much as the second process saved.
+    loading it again, which cost as much as the second process saved. `first_here=False`
+    forks at once, for a caller that has loaded all that already.
 
     A child's results arrive when it has no job left. A job a child could not finish (it
     raised, or the child died) is done again here, so its error is raised in this process
@@ -48,19 +49,18 @@ def map_forked(work: Callable[[int], R], count: int, processes: int, *,
     database connections of its own, say)."""
     if processes < 2 or count < 2 or not can_fork():
         return [work(i) for i in range(count)]
-    first = work(0)
+    results: dict[int, R] = {0: work(0)} if first_here else {}
     context = multiprocessing.get_context("fork")
-    taken = context.Value("i", 1)  # the next job nobody has taken
+    taken = context.Value("i", len(results))  # the next job nobody has taken
     parent = os.getpid()
     children = []
-    for _ in range(min(processes, count - 1) - 1):
+    for _ in range(min(processes, count - len(results)) - 1):
         reader, writer = context.Pipe(duplex=False)
         child = context.Process(target=_child, args=(work, count, taken, writer, parent, in_child),
                                 daemon=True)
         child.start()
         writer.close()  # the child's end: EOF here once the child is gone
         children.append((reader, child))
-    results: dict[int, R] = {0: first}
     try:
         for i in _jobs(taken, count):
             results[i] = work(i)

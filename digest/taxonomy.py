@@ -11,9 +11,12 @@ Keywords match whole words, case-insensitively.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import compress
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,9 @@ from digest.models import Article, Tag, slugify
 WEIGHTS = {"title": 3, "standfirst": 2, "body": 1}
 # A headline or standfirst mention alone is enough; the body must mention a tag twice.
 INFER_THRESHOLD = 2
+# Part of what a stored inference was made with (Taxonomy.fingerprint): change it with `infer`,
+# and the archive's inferences of the old kind are made again by the build, not trusted.
+INFER_VERSION = 1
 _WORD = re.compile(r"\w+")
 
 
@@ -100,11 +106,41 @@ class Taxonomy:
         chosen.sort(key=lambda s: (-scores[s], order.index(s)))
         return [Tag(slug=s, name=self.tags[s].name, inferred=True) for s in chosen]
 
-    def effective_tags(self, article: Article) -> list[Tag]:
-        """The article's own tags (named as the taxonomy names them), else inferred ones."""
+    def effective_tags(self, article: Article, stored: str | None = None) -> list[Tag]:
+        """The article's own tags (named as the taxonomy names them), else inferred ones:
+        those `stored` when it was made with this taxonomy (stored_inference)."""
         if article.tags:
             return [self._named(t) for t in article.tags]
-        return self.infer(article)
+        slugs = self.from_store(stored)
+        if slugs is None:
+            return self.infer(article)
+        return [Tag(slug=s, name=self.tags[s].name, inferred=True) for s in slugs]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What inference depends on (each tag's keywords, in the taxonomy's order, and the
+        rules), hashed: a stored inference with another fingerprint is made again. The tags'
+        names are not part of it: they are looked up when the tags are used."""
+        rules = [INFER_VERSION, WEIGHTS, INFER_THRESHOLD,
+                 [[t.slug, *t.keywords] for t in self.tags.values()]]
+        return hashlib.sha256(json.dumps(rules).encode()).hexdigest()[:16]
+
+    def stored_inference(self, article: Article) -> str | None:
+        """An untagged article's inferred tags as the archive keeps them: the fingerprint, then
+        the slugs, best first, space-separated (none, for a tagged article: nothing to infer).
+        A build of a big week then infers only the articles stored with another taxonomy."""
+        if article.tags:
+            return None
+        return " ".join([self.fingerprint, *(t.slug for t in self.infer(article))])
+
+    def from_store(self, stored: str | None) -> list[str] | None:
+        """The slugs of a stored inference made with this taxonomy; None otherwise."""
+        if not stored:
+            return None
+        fingerprint, *slugs = stored.split(" ")
+        if fingerprint != self.fingerprint or not all(s in self.tags for s in slugs):
+            return None
+        return slugs
 
     def _named(self, tag: Tag) -> Tag:
         name = self.name_of(tag.slug, tag.name)

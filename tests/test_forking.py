@@ -27,6 +27,12 @@ def test_jobs_are_shared_and_come_back_in_order() -> None:
     assert results[0][1] == os.getpid()  # job 0 runs before any fork (the warm-up)
 
 
+def test_jobs_are_shared_from_the_first_when_asked_to_fork_at_once() -> None:
+    results = map_forked(slow_pid, 4, 2, first_here=False)
+    assert [value for value, _ in results] == [0, 1, 4, 9]
+    assert len({pid for _, pid in results}) == 2
+
+
 def test_one_process_or_one_job_forks_nothing() -> None:
     for count, processes in ((12, 1), (1, 4), (2, 4)):  # 2: job 0 here, then only one left
         assert {pid for _, pid in map_forked(slow_pid, count, processes)} == {os.getpid()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from sqlalchemy import Connection, Engine, Text, bindparam, cast, func, select, update
 
@@ -16,13 +16,16 @@ from digest.archive.upsert import upsert_insert
 from digest.errors import DigestError
 from digest.models import Article, Block, Tag
 
+if TYPE_CHECKING:
+    from digest.taxonomy import Taxonomy
+
 Outcome = Literal["new", "updated", "unchanged", "stale"]
 
 
-def _row(article: Article, content_hash: str, now: datetime) -> dict:
+def _row(article: Article, content_hash: str, now: datetime, taxonomy: Taxonomy | None) -> dict:
     # The model's own field mapping, with the dates as datetimes for the DateTime columns, and
-    # the signature curation would otherwise make in every build (made with the content, so
-    # every version stored carries its own).
+    # what curation would otherwise work out in every build (made with the content, so every
+    # version stored carries its own): the signature, and an untagged article's inferred tags.
     row = article.to_dict()
     row.update(
         published_at=article.published_at,
@@ -30,6 +33,7 @@ def _row(article: Article, content_hash: str, now: datetime) -> dict:
         content_hash=content_hash,
         ingested_at=now,
         lead_signature=signatures.stored(article),
+        inferred_tags=taxonomy.stored_inference(article) if taxonomy else None,
     )
     return row
 
@@ -68,9 +72,11 @@ def known_versions(conn: Connection, ids: Iterable[str]) -> dict[str, Version]:
 
 
 def save_articles(
-    engine: Engine, batch: Sequence[Article], *, dry_run: bool = False
+    engine: Engine, batch: Sequence[Article], *, dry_run: bool = False,
+    taxonomy: Taxonomy | None = None,
 ) -> list[Outcome]:
-    """Insert new articles, update changed ones; one outcome per article, in order.
+    """Insert new articles, update changed ones; one outcome per article, in order. With the
+    `taxonomy`, an untagged article's inferred tags are stored with it (a build reads them).
 
     An incoming version older than the stored one ("stale") never overwrites it, so ingesting a
     folder that holds both the first and the corrected version of a story always ends on the
@@ -90,7 +96,7 @@ def save_articles(
             if outcome in ("unchanged", "stale"):
                 continue
             target = updates if outcome == "updated" and article.id not in inserts else inserts
-            target[article.id] = _row(article, digest, now)
+            target[article.id] = _row(article, digest, now, taxonomy)
             known[article.id] = (digest, article.revised_at)
         if dry_run:
             return outcomes
@@ -151,11 +157,13 @@ def load_articles(
     tag: str | None = None,
     ids: Iterable[str] | None = None,
     signatures: dict[str, bytes | None] | None = None,
+    inferred: dict[str, str | None] | None = None,
 ) -> list[Article]:
     """Articles published in [since, until], newest first; `tag` is a slug; `ids` restricts
-    the result to those ids (unknown ones are simply absent). `signatures`, when given, is
-    filled with each one's stored near-duplicate signature, read in the same query so that it
-    is the one made from the very content loaded (an ingest may be updating the archive)."""
+    the result to those ids (unknown ones are simply absent). `signatures` and `inferred`,
+    when given, are filled with each one's stored near-duplicate signature and inferred tags,
+    read in the same query so that they are the ones made from the very content loaded (an
+    ingest may be updating the archive)."""
     query = select(*_READ).order_by(articles.c.published_at.desc(), articles.c.id)
     if ids is not None:
         query = query.where(articles.c.id.in_(sorted(ids)))
@@ -168,13 +176,15 @@ def load_articles(
     with engine.connect() as conn:
         # One row at a time (a big week is 10,000 of them), unpacked in _READ's order.
         for (article_id, title, published_at, url, authors, updated_at, kind, stored_tags,
-             standfirst, body, contact, source, signature) in conn.execute(query):
+             standfirst, body, contact, source, signature, tags_inferred) in conn.execute(query):
             found.append(Article(
                 article_id, title, _aware(published_at), url, list(authors),
                 _aware(updated_at), kind, [_tag(t, tags) for t in stored_tags], standfirst,
                 StoredBody(body), contact, source))
             if signatures is not None:
                 signatures[article_id] = signature
+            if inferred is not None:
+                inferred[article_id] = tags_inferred
     if tag:
         found = [a for a in found if any(t.slug == tag for t in a.tags)]
     return found
@@ -188,13 +198,13 @@ def _tag(stored: dict, made: dict[tuple, Tag]) -> Tag:
     return found
 
 
-# The columns an Article is read from, in its fields' order, then the stored signature; the
+# The columns an Article is read from, in its fields' order, then what was stored beside it; the
 # body as the JSON text it is stored as (a cast, so that PostgreSQL's driver does not decode it
 # either): see StoredBody.
 _c = articles.c
 _READ = [_c.id, _c.title, _c.published_at, _c.url, _c.authors, _c.updated_at, _c.kind, _c.tags,
          _c.standfirst, cast(_c.body, Text).label("body"), _c.contact, _c.source,
-         _c.lead_signature]
+         _c.lead_signature, _c.inferred_tags]
 
 
 class StoredBody(Sequence[Block]):

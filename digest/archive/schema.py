@@ -40,6 +40,10 @@ articles = Table(
     # when the article is stored so a build need not make 10,000 of them; NULL (an archive
     # from before) or another version's: the build makes it.
     Column("lead_signature", LargeBinary),
+    # An untagged article's inferred tags, with the fingerprint of the taxonomy they were
+    # inferred with (Taxonomy.stored_inference), made at ingest; NULL or another taxonomy's:
+    # the build infers them.
+    Column("inferred_tags", Text),
 )
 
 subscribers = Table(

@@ -8,7 +8,7 @@ newsletter's tags matched, then newer, then id); over the cap.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -108,8 +108,12 @@ class TagCache:
     """Each article's effective tags, worked out once per build and shared by every newsletter
     (inference scans the text; a big week has thousands of articles and twenty newsletters)."""
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, stored: Mapping[str, str | None] | None = None
+                 ) -> None:
+        """`stored`: the archive's inferred tags by id (Taxonomy.stored_inference), made at
+        ingest; those missing or made with another taxonomy are inferred here."""
         self.taxonomy = taxonomy
+        self._stored = stored or {}
         self._seen: dict[str, _Known] = {}
         self._listed: _Listed | None = None
 
@@ -120,7 +124,7 @@ class TagCache:
         return found
 
     def _known(self, article: Article) -> _Known:
-        tags = self.taxonomy.effective_tags(article)
+        tags = self.taxonomy.effective_tags(article, self._stored.get(article.id))
         shown = ", ".join(_tag_label(t) for t in tags) or "none"
         head = _head_json(article.id, article.title)
         known = _Known(tags, frozenset(t.slug for t in tags), head,

@@ -21,13 +21,14 @@ from digest.archive.articles import (
     known_versions,
     save_articles,
 )
-from digest.errors import InputError
+from digest.errors import DigestError, InputError
 from digest.ingest.registry import ReadResult, Source, choose
 from digest.ingest.report import IngestReport, SourceReport
 from digest.ingest.sources import Skipped, expand, fetch, load, looks_like_url
 from digest.ingest.text import hashed_id, untextual_problem
 from digest.models import Article
 from digest.settings import Settings
+from digest.taxonomy import Taxonomy, load_taxonomy
 
 BATCH_SIZE = 1000
 # Ids go into URLs and file names: a guid such as a long article URL is replaced by its hash.
@@ -52,7 +53,7 @@ def ingest(
     if engine is None and not dry_run:
         raise ValueError("an engine is needed unless dry_run is set")
     report = IngestReport(dry_run=dry_run)
-    saver = _Saver(engine, dry_run, batch_size)
+    saver = _Saver(engine, dry_run, batch_size, _taxonomy(settings))
     finish = _finisher(settings)
     for source, row in _sources(sources, settings, report):
         try:
@@ -144,11 +145,23 @@ def _finisher(settings: Settings) -> Callable[[Article, Source], Article]:
     return finish
 
 
+def _taxonomy(settings: Settings) -> Taxonomy | None:
+    """The taxonomy an untagged article's tags are inferred with when it is stored, so that a
+    build need not; without one (missing, or wrong: the build says what is wrong with it),
+    the build infers them."""
+    try:
+        return load_taxonomy(Path(settings.subscribers_dir) / "taxonomy.toml")
+    except DigestError:
+        return None
+
+
 class _Saver:
     """Collects articles and saves them a batch at a time, counting outcomes per source."""
 
-    def __init__(self, engine: Engine | None, dry_run: bool, batch_size: int) -> None:
+    def __init__(self, engine: Engine | None, dry_run: bool, batch_size: int,
+                 taxonomy: Taxonomy | None) -> None:
         self.engine = engine
+        self.taxonomy = taxonomy
         self.dry_run = dry_run
         self.batch_size = batch_size
         self.pending: list[tuple[Article, SourceReport]] = []
@@ -168,7 +181,7 @@ class _Saver:
             outcomes = self._preview(batch)
         else:
             assert self.engine is not None  # ingest() checks it
-            outcomes = save_articles(self.engine, batch)
+            outcomes = save_articles(self.engine, batch, taxonomy=self.taxonomy)
         for (_, row), outcome in zip(self.pending, outcomes, strict=True):
             row.count(outcome)
         self.pending.clear()

@@ -148,6 +148,34 @@ def test_given_tags_are_kept_and_not_inferred():
     assert TAXONOMY.effective_tags(tagged) == [Tag("trade", "Trade")]
 
 
+def test_a_stored_inference_counts_only_with_the_taxonomy_it_was_made_with():
+    """Inferred tags are stored at ingest with the taxonomy's fingerprint: what inference
+    depends on (keywords, their tags' order, the rules), not the names shown."""
+    from dataclasses import replace
+
+    untagged = Article(id="u", title="Tariffs and more tariffs", published_at=MONDAY)
+    stored = TAXONOMY.stored_inference(untagged)
+    assert stored == f"{TAXONOMY.fingerprint} trade"
+    assert TAXONOMY.stored_inference(article("t", 1, ["ai"])) is None  # tagged: nothing to infer
+    assert TAXONOMY.from_store(stored) == ["trade"]
+    assert TAXONOMY.effective_tags(untagged, stored) == TAXONOMY.infer(untagged)
+    nothing = Article(id="n", title="Ministers meet", published_at=MONDAY)
+    assert TAXONOMY.from_store(TAXONOMY.stored_inference(nothing)) == []  # none, not "unknown"
+    assert TAXONOMY.effective_tags(untagged, f"{TAXONOMY.fingerprint} ai") == [
+        Tag("ai", "AI", inferred=True)]  # what is stored is what counts
+    for other in (None, "", "0123456789abcdef trade", f"{TAXONOMY.fingerprint} no-such-tag"):
+        assert TAXONOMY.from_store(other) is None
+        assert TAXONOMY.effective_tags(untagged, other) == TAXONOMY.infer(untagged)
+    tags = TAXONOMY.tags
+    renamed = Taxonomy({**tags, "ai": replace(tags["ai"], name="Artificial intelligence")})
+    assert renamed.fingerprint == TAXONOMY.fingerprint
+    assert renamed.effective_tags(untagged, f"{TAXONOMY.fingerprint} ai")[0].name == \
+        "Artificial intelligence"
+    more = Taxonomy({**tags, "ai": replace(tags["ai"], keywords=(*tags["ai"].keywords, "x"))})
+    reordered = Taxonomy(dict(reversed(tags.items())))
+    assert len({TAXONOMY.fingerprint, more.fingerprint, reordered.fingerprint}) == 3
+
+
 def test_a_star_newsletter_takes_untagged_articles_too():
     items = [Article(id="plain", title="Nothing to match", published_at=MONDAY),
              article("tagged", 2, ["trade"])]

@@ -105,6 +105,51 @@ def test_an_archive_without_stored_signatures_builds_the_same_bytes(build_settin
     assert {"fx-cartel", "fx-tariffs"} & set(folded), folded
 
 
+def test_inferred_tags_stored_at_ingest_build_the_same_bytes_and_are_the_ones_used(
+        build_settings, engine, tmp_path):
+    """`digest ingest` stores an untagged article's inferred tags with the taxonomy's
+    fingerprint; the build uses them instead of inferring again, unless the taxonomy changed."""
+    from sqlalchemy import select, update
+
+    from digest.archive.articles import save_articles
+    from digest.archive.schema import articles
+    from digest.taxonomy import load_taxonomy
+
+    from .conftest import FIXTURES, fixture_articles
+
+    taxonomy = load_taxonomy(FIXTURES / "taxonomy.toml")
+    save_articles(engine, fixture_articles(), taxonomy=taxonomy)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(articles.c.id, articles.c.inferred_tags)).all())
+    assert stored["fx-chatbot-fine"] == f"{taxonomy.fingerprint} privacy ai-policy"
+    assert stored["fx-cartel"] is None  # it came with tags: nothing to infer
+    with_stored = build_editions(build_settings, week=WEEK, engine=engine,
+                                 out_dir=tmp_path / "stored").edition_dir
+    with engine.begin() as conn:
+        conn.execute(update(articles).values(inferred_tags=None))
+    inferring = build_editions(build_settings, week=WEEK, engine=engine,
+                               out_dir=tmp_path / "none").edition_dir
+    assert _tree(with_stored) == _tree(inferring)
+    assert b'"inferred": true' in _tree(inferring)["everything/manifest.json"]
+
+    def tags_of(out: str) -> list[dict]:
+        edition = build_editions(build_settings, week=WEEK, engine=engine,
+                                 out_dir=tmp_path / out).edition_dir
+        manifest = json.loads((edition / "everything" / "manifest.json").read_text())
+        return next(a["tags"] for a in manifest["articles"] if a["id"] == "fx-chatbot-fine")
+
+    def store(value: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(update(articles).where(articles.c.id == "fx-chatbot-fine")
+                         .values(inferred_tags=value))
+
+    store(f"{taxonomy.fingerprint} trade")  # forged: the build must read what is stored
+    assert tags_of("forged") == [{"slug": "trade", "name": "Trade", "inferred": True}]
+    store("0123456789abcdef trade")  # made with another taxonomy: inferred again
+    assert tags_of("other") == [{"slug": "privacy", "name": "Privacy", "inferred": True},
+                                {"slug": "ai-policy", "name": "AI policy", "inferred": True}]
+
+
 def test_one_process_and_several_build_the_same_bytes(build_settings, archive, tmp_path,
                                                       monkeypatch):
     """The newsletters are shared among forked processes (DIGEST_BUILD_PROCESSES), and a big
@@ -120,6 +165,8 @@ def test_one_process_and_several_build_the_same_bytes(build_settings, archive, t
     def recording(work, count, processes, **options):  # which processes built newsletters
         done = forking.map_forked(lambda i: (work(i), os.getpid()), count, processes, **options)
         pids.update(pid for _, pid in done)
+        # Several: the first newsletter was built once already, while the index was made.
+        assert options["first_here"] == (processes == 1)
         return [made for made, _ in done]
 
     def side_by_side(here, there, processes):  # which process found the near-duplicates

@@ -231,3 +231,42 @@ def test_each_stored_version_carries_its_own_near_duplicate_signature(
     loaded: dict[str, bytes | None] = {}
     load_articles(engine, since=v2.published_at, until=v2.published_at, signatures=loaded)
     assert loaded == {"story-1": stored()}
+
+
+def test_an_untagged_articles_inferred_tags_are_stored_with_the_taxonomy_of_the_settings(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """So that a big week's build need not infer them all (Taxonomy.stored_inference); with
+    no taxonomy to infer with, nothing is stored and the build infers them."""
+    from sqlalchemy import select
+
+    from digest.archive.schema import articles
+    from digest.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(Path(settings.subscribers_dir) / "taxonomy.toml")
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([
+        story(1, None, "Antitrust regulators opened a cartel inquiry; the cartel denies it."),
+        json.dumps({"id": "tagged", "title": "Tagged", "tags": ["Trade"], "body": ["Text."],
+                    "published_at": "2026-11-03T09:00:00Z"}),
+    ]))
+    engine = connect(settings.database)
+
+    def stored() -> dict[str, str | None]:
+        with engine.connect() as conn:
+            return dict(conn.execute(select(articles.c.id, articles.c.inferred_tags)).all())
+
+    ingest([str(source)], engine, settings)
+    (untagged,) = [a for a in load_articles(engine) if a.id == "story-1"]
+    assert stored() == {"story-1": taxonomy.stored_inference(untagged), "tagged": None}
+    assert taxonomy.from_store(stored()["story-1"]) == ["antitrust"]
+    read: dict[str, str | None] = {}
+    load_articles(engine, inferred=read)
+    assert read == stored()
+
+    elsewhere = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'b.db'}",
+                                            "subscribers_dir": tmp_path / "no-taxonomy"})
+    other = connect(elsewhere.database)
+    ingest([str(source)], other, elsewhere)
+    with other.connect() as conn:
+        assert set(conn.execute(select(articles.c.inferred_tags)).scalars()) == {None}
