@@ -50,7 +50,7 @@ from digest.editions.manifest import dumps, manifest_data
 from digest.editions.variants import Variant
 from digest.editions.write import write_edition
 from digest.errors import DigestError
-from digest.forking import map_forked, side_by_side
+from digest.forking import can_fork, map_forked, side_by_side
 from digest.models import Article
 from digest.newsletters import Newsletter, load_newsletters, select_newsletters
 from digest.render import (
@@ -191,7 +191,7 @@ def build_editions(
 
     tag_cache = TagCache(taxonomy, inferred)
     pinnable = {**extra, **{a.id: a for a in neighbours}}
-    duplicates = DuplicateIndex.of(in_window, {})  # found below, before any newsletter's turn
+    duplicates = DuplicateIndex.of(in_window, {})  # none until found below (see index_here)
 
     def select_for(newsletter: Newsletter, overrides: Overrides) -> Selection:
         return select(newsletter, window, in_window, taxonomy, duplicates=duplicates,
@@ -210,7 +210,7 @@ def build_editions(
             # and is handed every summary it will be asked for at once, before any email.
             processes = 1
         big = len(in_window) >= SIDE_BY_SIDE
-        warm = big and processes > 1 and len(chosen) > 1
+        warm = big and processes > 1 and len(chosen) > 1 and can_fork()  # (a server: threads)
 
         def index_here() -> None:
             tag_cache.listed(in_window)  # every article's tags, worked out once for all

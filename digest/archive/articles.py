@@ -172,14 +172,14 @@ def load_articles(
     if until is not None:
         query = query.where(articles.c.published_at <= until)
     found = []
-    tags: dict[tuple, Tag] = {}  # each distinct tag made once: they repeat across articles
+    made_tags: dict[tuple, Tag] = {}  # each distinct tag made once: they repeat across articles
     with engine.connect() as conn:
         # One row at a time (a big week is 10,000 of them), unpacked in _READ's order.
         for (article_id, title, published_at, url, authors, updated_at, kind, stored_tags,
              standfirst, body, contact, source, signature, tags_inferred) in conn.execute(query):
             found.append(Article(
                 article_id, title, _aware(published_at), url, list(authors),
-                _aware(updated_at), kind, [_tag(t, tags) for t in stored_tags], standfirst,
+                _aware(updated_at), kind, [_tag(t, made_tags) for t in stored_tags], standfirst,
                 StoredBody(body), contact, source))
             if signatures is not None:
                 signatures[article_id] = signature

@@ -62,7 +62,7 @@ def test_a_loaded_body_is_decoded_on_first_use_and_reads_as_stored(engine: Engin
     loaded = {a.id: a for a in load_articles(engine)}
     body = loaded["a1"].body
     assert isinstance(body, StoredBody) and body._blocks is None  # nothing decoded yet
-    assert loaded["a1"] == FULL and FULL == loaded["a1"]
+    assert loaded["a1"] == FULL
     assert body == FULL.body and FULL.body == body and body != FULL.body[:2]
     assert list(body) == FULL.body and len(body) == 3 and body[-1] == Block("paragraph", "Three.")
     assert body[1:] == FULL.body[1:] and loaded["a1"].paragraphs == ["One.", "Three."]
