@@ -104,7 +104,7 @@ class Taxonomy:
         order = list(self.tags)
         chosen = [s for s, score in scores.items() if score >= INFER_THRESHOLD]
         chosen.sort(key=lambda s: (-scores[s], order.index(s)))
-        return [Tag(slug=s, name=self.tags[s].name, inferred=True) for s in chosen]
+        return self._inferred(chosen)
 
     def effective_tags(self, article: Article, stored: str | None = None) -> list[Tag]:
         """The article's own tags (named as the taxonomy names them), else inferred ones:
@@ -112,8 +112,9 @@ class Taxonomy:
         if article.tags:
             return [self._named(t) for t in article.tags]
         slugs = self.from_store(stored)
-        if slugs is None:
-            return self.infer(article)
+        return self.infer(article) if slugs is None else self._inferred(slugs)
+
+    def _inferred(self, slugs: list[str]) -> list[Tag]:
         return [Tag(slug=s, name=self.tags[s].name, inferred=True) for s in slugs]
 
     @cached_property

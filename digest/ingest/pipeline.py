@@ -53,7 +53,7 @@ def ingest(
     if engine is None and not dry_run:
         raise ValueError("an engine is needed unless dry_run is set")
     report = IngestReport(dry_run=dry_run)
-    saver = _Saver(engine, dry_run, batch_size, _taxonomy(settings))
+    saver = _Saver(engine, dry_run, batch_size, None if dry_run else _taxonomy(settings))
     finish = _finisher(settings)
     for source, row in _sources(sources, settings, report):
         try:
