@@ -75,3 +75,9 @@ def test_a_loaded_body_is_decoded_on_first_use_and_reads_as_stored(engine: Engin
     assert pickle.loads(pickle.dumps(StoredBody('[{"kind": "subhead", "text": "T"}]'))) == [
         Block("subhead", "T")]
     assert save_articles(engine, [loaded["a1"]]) == ["unchanged"]
+    # The same JSON text is decoded once, but each article has lists of its own.
+    assert loaded["a2"].authors == FULL.authors
+    assert loaded["a1"].tags is not loaded["a2"].tags
+    loaded["a1"].authors.append("Someone Else")
+    loaded["a1"].tags.pop()
+    assert loaded["a2"].authors == FULL.authors and loaded["a2"].tags == FULL.tags
