@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import NamedTuple
 
 from digest.curate.overrides import Overrides
@@ -145,9 +146,14 @@ class TagCache:
                 for slug in found.slugs:
                     by_tag.setdefault(slug, set()).add(article.id)
             ids = [a.id for a in articles]
+            order = [0] * len(ids)
+            newest_first = sorted(range(len(ids)), key=lambda n: (known[n].newness, ids[n]))
+            for place, n in enumerate(newest_first):
+                order[n] = place
             self._listed = _Listed(articles, by_tag, known, {a.id: a for a in articles}, ids,
                                    {i: n for n, i in enumerate(ids)},
-                                   [k.no_match for k in known])
+                                   [k.no_match for k in known], order,
+                                   newest_first == list(range(len(ids))))
         return self._listed
 
 
@@ -159,6 +165,8 @@ class _Listed(NamedTuple):
     ids: list[str]  # of each article, in order
     position: dict[str, int]  # id -> index in the list
     no_match: list[LeftOut]  # _Known.no_match of each article, in order
+    order: list[int]  # each article's place when sorted newest first, then by id
+    newest_first: bool  # the articles are in that order already (as load_articles gives them)
 
 
 @dataclass(slots=True)
@@ -217,13 +225,15 @@ def select(
         relevant.update(*(index.get(t, ()) for t in newsletter.tags))
     # The others, most of a big week, are "no matching tag", listed after the rest as they
     # always were; those that need a look are taken in the articles' order.
-    skip = relevant.union(candidates)
-    unmatched = [left for i, left in zip(listed.ids, listed.no_match, strict=True)
-                 if i not in skip]
     position = listed.position
-    for index in sorted(position[i] for i in relevant if i in position):
+    looked_at = sorted(position[i] for i in relevant.union(candidates) if i in position)
+    keep = bytearray(b"\x01") * len(listed.ids)  # compress() then copies the rest at C speed
+    for index in looked_at:
+        keep[index] = 0
+    unmatched = list(compress(listed.no_match, keep))
+    for index in looked_at:
         article, known = articles[index], listed.known[index]
-        if article.id in candidates:
+        if article.id in candidates:  # pinned
             continue
         if article.id in overrides.drops:
             left.append(_left(article, known, "dropped", "dropped by the editor"))
@@ -244,11 +254,15 @@ def select(
             left.append(_left(article, known, "folded",
                               f"folded into {kept} (near-duplicate, similarity {score:.2f})"))
 
-    # More of the newsletter's tags first, then newer, then id: the same order on every run
-    # (a newsletter's tags are distinct, so the tags matched are those in both sets).
-    ranked = [i for _, _, i in sorted((-len(wanted.intersection(known.slugs)), known.newness, i)
-                                      for i, (_, known) in candidates.items()
-                                      if i not in pinned_articles)]
+    # More of the newsletter's tags first, then newer, then id: the same order on every run.
+    # The candidates are in the articles' order, newest first as the archive loads them (else
+    # sorted so), and sorts are stable: only a newsletter of several tags sorts by how many
+    # it matched (a newsletter's tags are distinct: those matched are in both sets).
+    ranked = [i for i in candidates if i not in pinned_articles]
+    if not listed.newest_first:
+        ranked.sort(key=lambda i: listed.order[position[i]])
+    if len(wanted) > 1:
+        ranked.sort(key=lambda i: -len(wanted.intersection(candidates[i][1].slugs)))
     ordered = [p for p in pins if p in candidates] + ranked
     cap = max(newsletter.max_articles, len(pinned_articles))
     if len(pinned_articles) > newsletter.max_articles:
@@ -257,9 +271,10 @@ def select(
     picks = []
     for rank, article_id in enumerate(ordered, start=1):
         article, known = candidates[article_id]
-        if rank > cap:
-            left.append(_left(article, known, "over_cap",
-                              f"over the cap: ranked {rank}, max_articles is {cap}"))
+        if rank > cap:  # most of a big week's candidates: the JSON made here (no escaping)
+            reason = f"over the cap: ranked {rank}, max_articles is {cap}"
+            left.append(LeftOut(article.id, article.title, "over_cap", reason,
+                                f'{known.head}, "code": "over_cap", "reason": "{reason}"}}'))
             continue
         pick = Pick(article, known.tags, _matched(newsletter, known.slugs), rank=rank,
                     pinned=article_id in pinned_articles, folded=folded_into.get(article_id, []))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
@@ -57,6 +58,24 @@ def test_more_matched_tags_rank_first_then_newer_then_id():
     assert picks[0].reason == "matched 2 of the newsletter's tags: ai, privacy; rank 1"
     # The input order does not matter: ties are broken by id, not by arrival.
     assert [p.article.id for p in run(items[::-1]).picks] == [p.article.id for p in picks]
+
+
+def test_a_one_tag_newsletter_ranks_newer_then_id_whatever_the_input_order():
+    """Newest first, then by id, as the archive loads them, or shuffled: the same ranks, and
+    the same over-the-cap records in rank order."""
+    items = [article(f"s{n:02d}", n // 3, ["ai"]) for n in range(30)]
+    newest_first = sorted(items, key=lambda a: (-a.published_at.timestamp(), a.id))
+    expected = [a.id for a in newest_first]
+    one_tag = newsletter(tags=("ai",), max_articles=5)
+    shuffled = items[:]
+    random.Random(4).shuffle(shuffled)
+    for order in (newest_first, items, shuffled):
+        selection = run(order, one_tag)
+        assert [p.article.id for p in selection.picks] == expected[:5]
+        over = [x for x in selection.left_out if x.code == "over_cap"]
+        assert [x.id for x in over] == expected[5:]
+        assert over[0].reason == "over the cap: ranked 6, max_articles is 5"
+        assert over[0].to_dict() == json.loads(over[0].json)
 
 
 def test_every_article_left_out_says_why():
