@@ -19,6 +19,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from digest import signatures
 from digest.forking import map_chunks
@@ -70,8 +71,8 @@ class DuplicateIndex:
         missing = [a for a in articles if a.id not in parts]
         parts.update(zip((a.id for a in missing),
                          map_chunks(signatures.parts, missing, processes), strict=True))
-        sigs = {a.id: _Signature(frozenset(parts[a.id][0]), array("I", parts[a.id][1]))
-                for a in articles}
+        sigs = {i: _Signature(frozenset(title), array("I", lead))
+                for i, (title, lead) in parts.items()}  # (_pairs sorts them by id)
         self.edges: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for a, b, score in _pairs(sigs):
             self.edges[a].append((b, score))
@@ -123,13 +124,14 @@ class DuplicateIndex:
 
 def _pairs(sigs: dict[str, _Signature]) -> Iterable[tuple[str, str, float]]:
     ids = sorted(sigs)
+    sketches = [sigs[article_id].sketch for article_id in ids]
     # Lists only for the values shared by a few articles: most occur once, and a list for each
     # of a big week's ~150,000 values kept the garbage collector busy for a quarter second.
-    counts = Counter(value for article_id in ids for value in sigs[article_id].sketch)
+    counts = Counter(chain.from_iterable(sketches))  # counted at C speed
     postings: dict[int, list[int]] = {value: [] for value, count in counts.items()
                                       if 1 < count <= MAX_POSTING}
-    for n, article_id in enumerate(ids):
-        for value in sigs[article_id].sketch:
+    for n, sketch in enumerate(sketches):
+        for value in sketch:
             if value in postings:
                 postings[value].append(n)
     shared: dict[tuple[int, int], int] = defaultdict(int)
