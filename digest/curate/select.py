@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, pairwise
 from typing import NamedTuple
 
 from digest.curate.overrides import Overrides
@@ -146,14 +146,11 @@ class TagCache:
                 for slug in found.slugs:
                     by_tag.setdefault(slug, set()).add(article.id)
             ids = [a.id for a in articles]
-            order = [0] * len(ids)
-            newest_first = sorted(range(len(ids)), key=lambda n: (known[n].newness, ids[n]))
-            for place, n in enumerate(newest_first):
-                order[n] = place
+            newest_first = all(a <= b for a, b in pairwise(
+                (k.newness, i) for k, i in zip(known, ids, strict=True)))
             self._listed = _Listed(articles, by_tag, known, {a.id: a for a in articles}, ids,
                                    {i: n for n, i in enumerate(ids)},
-                                   [k.no_match for k in known], order,
-                                   newest_first == list(range(len(ids))))
+                                   [k.no_match for k in known], newest_first)
         return self._listed
 
 
@@ -165,8 +162,7 @@ class _Listed(NamedTuple):
     ids: list[str]  # of each article, in order
     position: dict[str, int]  # id -> index in the list
     no_match: list[LeftOut]  # _Known.no_match of each article, in order
-    order: list[int]  # each article's place when sorted newest first, then by id
-    newest_first: bool  # the articles are in that order already (as load_articles gives them)
+    newest_first: bool  # sorted newest first, then by id (as load_articles gives them)
 
 
 @dataclass(slots=True)
@@ -260,7 +256,7 @@ def select(
     # it matched (a newsletter's tags are distinct: those matched are in both sets).
     ranked = [i for i in candidates if i not in pinned_articles]
     if not listed.newest_first:
-        ranked.sort(key=lambda i: listed.order[position[i]])
+        ranked.sort(key=lambda i: (candidates[i][1].newness, i))
     if len(wanted) > 1:
         ranked.sort(key=lambda i: -len(wanted.intersection(candidates[i][1].slugs)))
     ordered = [p for p in pins if p in candidates] + ranked
