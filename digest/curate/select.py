@@ -267,10 +267,9 @@ def select(
     picks = []
     for rank, article_id in enumerate(ordered, start=1):
         article, known = candidates[article_id]
-        if rank > cap:  # most of a big week's candidates: the JSON made here (no escaping)
-            reason = f"over the cap: ranked {rank}, max_articles is {cap}"
-            left.append(LeftOut(article.id, article.title, "over_cap", reason,
-                                f'{known.head}, "code": "over_cap", "reason": "{reason}"}}'))
+        if rank > cap:
+            left.append(_left(article, known, "over_cap",
+                              f"over the cap: ranked {rank}, max_articles is {cap}"))
             continue
         pick = Pick(article, known.tags, _matched(newsletter, known.slugs), rank=rank,
                     pinned=article_id in pinned_articles, folded=folded_into.get(article_id, []))
