@@ -68,6 +68,7 @@ from digest.settings import Settings
 from digest.subscribers.lists import topic_groups
 from digest.summarise import Summary, get_summariser, split_sentences, standfirst_summary, summarise
 from digest.summarise.model import Usage
+from digest.summarise.stored import SentenceStore
 from digest.taxonomy import Taxonomy, load_taxonomy
 from digest.variants import Cut, cut_to_topics
 
@@ -220,7 +221,7 @@ def build_editions(
                 # templates, the parsed stylesheet, its summaries) the processes that build
                 # the newsletters then inherit; they need not wait for one to be built first.
                 _freeze_loaded()
-                maker.make(chosen[0])
+                summaries.keep(maker.make(chosen[0]).sentences)
 
         # Each a tenth of a second in a big week, and independent: a forked copy of this
         # process finds the near-duplicates (only their pairs come back) meanwhile.
@@ -236,6 +237,11 @@ def build_editions(
         # Otherwise each newsletter is curated and rendered by whichever process takes it.
         made = map_forked(lambda i: maker.make(chosen[i]), len(chosen), processes,
                           in_child=lambda: engine.dispose(close=False), first_here=not warm)
+        started = timings.mark()
+        for one in made:  # what each process worked out, stored once for the next build
+            summaries.keep(one.sentences)
+        summaries.save()
+        timings.add("summarise", started)
     results = [one.result for one in made]
     outputs: dict[str, dict[str, bytes]] = {}
     hashes: dict[str, str] = {}  # what the lease records as built, by slug
@@ -293,12 +299,14 @@ def _edition_record(window: Window, edition_id: str) -> dict[str, Any]:
 
 @dataclass
 class _Made:
-    """One newsletter built: its result, its files, their content hash, the time it took."""
+    """One newsletter built: its result, its files, their content hash, the time it took, and
+    the bodies' sentences its summaries worked out (digest.summarise.stored)."""
 
     result: NewsletterResult
     files: dict[str, bytes]
     hash: str
     timings: Timings
+    sentences: dict[str, str] = field(default_factory=dict)  # worked out, for the next build
 
 
 @dataclass
@@ -380,7 +388,7 @@ class _Maker:
             result.variants, result.variant_lines = cut.variants, cut.summary()
         return _Made(result, files,
                      content_hash(email.subject, email.preheader, email.html, email.text),
-                     timings)
+                     timings, self.summaries.take_new())
 
 
 def _render(selection: Selection, overrides: Overrides, view_url: str, settings: Settings,
@@ -403,6 +411,8 @@ def _render(selection: Selection, overrides: Overrides, view_url: str, settings:
                                 quiet=not selection.picks, topics=list(topics))
         return render_email(env, context, fonts=settings.email_fonts, timings=timings)
 
+    summaries.read_stored([p.article for p in selection.picks
+                           if p.article.id not in overrides.summaries], words, timings)
     fitted = fit_to_budget(
         [summary_of(p, words) for p in selection.picks], words=words,
         limit_kb=settings.size_limit_kb, warn_kb=settings.size_warn_kb, build=build,
@@ -441,6 +451,35 @@ class _Summaries:
         started = timings.mark()
         prefetch([(a, w) for a, w in wanted if standfirst_summary(a, w) is None])
         timings.add("summarise", started)
+
+    @property
+    def _store(self) -> SentenceStore | None:
+        store = getattr(self._backend, "store", None)  # the extractive backend's
+        return store if isinstance(store, SentenceStore) else None
+
+    def read_stored(self, articles: Sequence[Article], words: int, timings: Timings) -> None:
+        """Read, in one query, the stored sentences of the bodies the extractive backend will be
+        asked to summarise (those whose standfirst does not fit `words`)."""
+        if self._store is None:
+            return
+        started = timings.mark()
+        self._store.load(tuple(a.paragraphs) for a in articles
+                         if standfirst_summary(a, words) is None)
+        timings.add("summarise", started)
+
+    def take_new(self) -> dict[str, str]:
+        """The bodies' sentences the backend worked out since the last call (forked processes
+        hand them back to the one that stores them)."""
+        return self._store.take_new() if self._store else {}
+
+    def keep(self, sentences: dict[str, str]) -> None:
+        if self._store and sentences:
+            self._store.keep(sentences)
+
+    def save(self) -> None:
+        """Store what this build worked out, for the next one."""
+        if self._store:
+            self._store.save()
 
     def get(self, article: Article, words: int, written: dict[str, str],
             timings: Timings) -> Summary:

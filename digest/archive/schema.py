@@ -193,6 +193,18 @@ model_summaries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# An article body's sentences and their scores, as the extractive summariser splits and ranks
+# them (digest.summarise.stored): the slow part of a summary and the same at any word budget, so
+# a build in a new process need not work them out again. Keyed by the body's text and the
+# summariser's code (stored.body_key): an edit to either makes a new key.
+stored_sentences = Table(
+    "stored_sentences",
+    metadata,
+    Column("body_key", String(64), primary_key=True),
+    Column("sentences", Text, nullable=False),  # JSON: [[sentence, score], ...]
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 # -- Editions' lifecycle (digest/editions/) and send runs (digest/send/) -----------------------
 
 # One row per (edition, newsletter) that was built or sent: draft -> sending -> sent.

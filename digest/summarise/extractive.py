@@ -20,11 +20,16 @@ import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from operator import mul, sub
+from typing import TYPE_CHECKING
 
 from digest.errors import DigestError
 from digest.models import Article
 from digest.summarise.base import Method, Summary, register
+from digest.summarise.stored import SentenceStore
 from digest.summarise.text import clean, is_contact_sentence, split_sentences, terms, word_count
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 DAMPING = 0.85
 # Added to max-normalised centrality as LEAD_WEIGHT / (position + 1). Kept small: on the BBC
@@ -234,11 +239,25 @@ def check_budget(max_words: int) -> None:
 
 @register
 class ExtractiveSummariser:
+    """Opened by a build (with its archive), it reads and keeps each body's sentences and scores
+    in the archive (digest.summarise.stored), so that another process need not work them out."""
+
     name = "extractive"
+
+    def __init__(self, store: SentenceStore | None = None) -> None:
+        self.store = store
+
+    @classmethod
+    def open(cls, *, engine: Engine | None = None, **_: object) -> ExtractiveSummariser:
+        return cls(SentenceStore(engine) if engine is not None else None)
 
     def summarise(self, article: Article, max_words: int) -> Summary:
         check_budget(max_words)
-        sentences, scores = scored_sentences(tuple(article.paragraphs))
+        paragraphs = tuple(article.paragraphs)
+        if self.store is None:
+            sentences, scores = scored_sentences(paragraphs)
+        else:
+            sentences, scores = self.store.scored(paragraphs, scored_sentences)
         chosen = pack(sentences, scores, max_words, FILL_FLOOR)
         if not chosen:
             return fallback(article, sentences)
