@@ -34,6 +34,7 @@ from markupsafe import Markup, escape
 
 from digest import placeholders
 from digest.errors import DigestError, InputError
+from digest.render.kept import kept_folder
 
 PACKAGED = Path(__file__).resolve().parent.parent / "templates"
 _SAFE_SCHEMES = ("http", "https", "mailto")
@@ -44,8 +45,8 @@ def _autoescape(name: str | None) -> bool:
 
 
 class _CompiledTemplates(FileSystemBytecodeCache):
-    """Jinja's own cache of compiled templates, in its private per-user folder: compiling the
-    templates was a tenth of a small build's CPU in every new process. An entry is keyed by the
+    """Jinja's own cache of compiled templates, kept between processes (digest.render.kept):
+    compiling the templates cost every new process about 15 ms. An entry is keyed by the
     template's file and checked against its source (and Python's version), so an edited
     template is compiled afresh. A cache that cannot be written is only slower, never fatal."""
 
@@ -56,10 +57,8 @@ class _CompiledTemplates(FileSystemBytecodeCache):
 
 @functools.cache
 def _compiled_templates() -> FileSystemBytecodeCache | None:
-    try:
-        return _CompiledTemplates()
-    except (OSError, RuntimeError):  # no private temp folder to be had: compile every time
-        return None
+    folder = kept_folder()
+    return _CompiledTemplates(str(folder)) if folder is not None else None
 
 
 def template_env(templates_dir: str | None) -> Environment:
