@@ -341,7 +341,7 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
                 results[p].append(run_once(db, subscribers, root / f"out-{n}-{p}", p))
             floors.append(imports_alone())
             fixed.append(imports_alone(FIXED))
-            rebuilds.append(run_once(db, subscribers, root / f"first-{n}", processes[-1],
+            rebuilds.append(run_once(db, subscribers, root / f"twice-{n}", processes[-1],
                                      again=root / f"again-{n}")["rebuild"])
             commands.append(command_once(db, subscribers, root / f"cli-{n}", processes[-1]))
             if mjml is not None:
@@ -379,6 +379,7 @@ def scenario(articles: int, newsletters: int, weeks: int, runs: int, judge: bool
           "   (the least a build in a new process costs)")
     print(f"  the same build again in a running process, as the preview rebuilds it (1 "
           f"process) {again:6.2f} s{of_npm(again)}")
+
 
 def _stages(results: list[dict], processes: int, floors: list[float],
             goal: float | None) -> float:
