@@ -27,11 +27,11 @@ import logging
 import sys
 import threading
 import types
-from pathlib import Path
 from typing import Any, ClassVar
 
 import cssutils
 
+from digest.fingerprints import code_fingerprint
 from digest.render.kept import read_kept, write_kept
 
 
@@ -137,11 +137,7 @@ class _SharedSheets(Premailer):
 @functools.cache
 def _code_version() -> str:
     """What a kept sheet was made by: premailer, cssutils, and this file (its options)."""
-    from importlib.metadata import version
-
-    made_by = hashlib.sha256(f"{version('premailer')} {version('cssutils')}".encode())
-    made_by.update(Path(__file__).read_bytes())
-    return made_by.hexdigest()
+    return code_fingerprint([__file__], ["premailer", "cssutils"])
 
 
 def _sheet_name(css_body: str, ruleset_index: int) -> str:

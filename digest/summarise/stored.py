@@ -17,34 +17,28 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
 
 from digest.archive.chunks import in_slices
 from digest.archive.schema import stored_sentences as table
 from digest.archive.upsert import upsert_insert
+from digest.fingerprints import code_fingerprint
 
 RETENTION = timedelta(days=90)
 Scored = tuple[tuple[str, ...], tuple[float, ...]]  # sentences, and a score for each
 
 
 @functools.cache
-def code_version() -> bytes:
-    """A fingerprint of the code an entry comes from: the splitter's and the ranker's modules as
-    installed, and pysbd's version. Any change to them makes every key new."""
-    import pysbd
-
+def code_version() -> str:
+    """The code an entry comes from: the splitter's and the ranker's modules, and pysbd."""
     from digest.summarise import extractive, text
 
-    fingerprint = hashlib.sha256(f"pysbd {pysbd.__version__}".encode())
-    for module in (text, extractive):
-        fingerprint.update(Path(str(module.__file__)).read_bytes())
-    return fingerprint.digest()
+    return code_fingerprint([text.__file__, extractive.__file__], ["pysbd"])
 
 
 def body_key(paragraphs: tuple[str, ...]) -> str:
-    key = hashlib.sha256(code_version())
+    key = hashlib.sha256(code_version().encode())
     key.update(json.dumps(paragraphs).encode())  # ASCII: any text, lone surrogates included
     return key.hexdigest()
 

@@ -82,7 +82,7 @@ def test_the_key_follows_the_body_and_the_summarisers_code(monkeypatch):
     key = stored.body_key(body)
     assert stored.body_key(body) == key
     assert stored.body_key(("One sentence here. Another one there!",)) != key
-    monkeypatch.setattr(stored, "code_version", lambda: b"another summariser")
+    monkeypatch.setattr(stored, "code_version", lambda: "another summariser")
     assert stored.body_key(body) != key
 
 
