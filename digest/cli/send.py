@@ -57,7 +57,7 @@ def send_command(
     Safe to run again: only those not yet sent to get it. Exits 1 when anything failed or is in
     doubt.
     """
-    from digest.send.runner import plan_send
+    from digest.send.runner import plan_send, settle_left_behind
     from digest.send.testsend import send_test
 
     settings = load_settings()
@@ -88,6 +88,7 @@ def send_command(
                     f"database. Run `digest subscribers sync {plan.newsletter}` first."
                 )
             if plan.in_doubt:
+                settle_left_behind(settings, plan.edition, plan.newsletter)
                 raise fail(f"nothing new to send; {plan.in_doubt:,} in doubt (see above).")
             console.print("Nothing to send: everyone on the list has it already.")
             return

@@ -150,6 +150,19 @@ def _plan(settings: Settings, built: BuiltEdition, frozen: bool, note: str | Non
     )
 
 
+def settle_left_behind(settings: Settings, edition: str, slug: str) -> None:
+    """When there is nothing new to send: what a run that died left in flight is in doubt now,
+    and the in-doubt list beside the edition says so. (A run killed after claiming its last
+    batch, or after its last batch settled but before it wrote the list, leaves either behind;
+    a send that has nothing to send never starts a run to put them right.)"""
+    engine = connect(settings.database)
+    with holding(engine, edition, slug, "send", ttl=settings.send_lease_seconds):
+        ledger = Ledger(engine, edition, slug)
+        ledger.settle_dead_runs()
+        built, _, _ = edition_for_sending(engine, settings.out_dir, edition, slug)
+        write_in_doubt_csv(ledger, built.folder / IN_DOUBT_CSV)
+
+
 def run_send(
     settings: Settings,
     edition: str,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, update
 from typer.testing import CliRunner
 
-from digest.archive.schema import subscribers
+from digest.archive.schema import deliveries, subscribers
 from digest.cli import app
 from digest.editions.lease import holding
 from digest.errors import DigestError
@@ -102,6 +102,28 @@ def test_in_flight_leftovers_are_in_doubt_and_left_alone_unless_asked(
     assert all(state == "sent" for state, _ in ledger_rows(engine).values())
     assert all((outbox / file_name(e)).exists() for e in emails)
     assert not (edition / "in-doubt.csv").exists()  # nobody is in doubt any more
+
+
+def test_a_run_killed_after_claiming_its_last_batch_is_put_right_with_nothing_to_send(
+    settings: Settings, edition: Path, people: People, engine: Engine
+) -> None:
+    """Everyone sent or claimed, the claim left in flight by a run that died, no list written:
+    the next `digest send` has nothing new to send, and still settles the claim as in doubt
+    and writes the list its plan points to."""
+    emails = people(5)
+    report = run_send(settings, EDITION, SLUG)
+    assert report.ok and report.sent == 5
+    with engine.begin() as conn:  # the last batch as a run killed mid-batch left it
+        conn.execute(update(deliveries).where(deliveries.c.email.in_(emails[3:]))
+                     .values(state="in_flight"))
+    (edition / "in-doubt.csv").unlink(missing_ok=True)
+
+    result = runner.invoke(app, ["send", EDITION, "--newsletter", SLUG, "--yes"])
+    assert result.exit_code == 1 and "nothing new to send; 2 in doubt" in result.output
+    states = {email: state for email, (state, _) in ledger_rows(engine).items()}
+    assert [states[e] for e in emails] == ["sent"] * 3 + ["in_doubt"] * 2
+    listed = (edition / "in-doubt.csv").read_text().splitlines()
+    assert len(listed) == 3 and listed[1].startswith(f"{emails[3]},")
 
 
 def test_suppressed_in_doubt_recipients_are_not_resent(
