@@ -18,7 +18,7 @@ BENCHES = sorted((ROOT / "bench").glob("*.py"))
 FIGURE = re.compile(r"\d[\d,.]*\s*(?:s|ms|MB|KB|/s)\b")
 EXPECTED = {
     "build.py": ["whole process (start-up, imports, build)", "build_editions()", "peak memory",
-                 "imported alone", "as the preview rebuilds it"],
+                 "imported alone", "as the preview rebuilds it", "with `digest warm` running"],
     "ingest.py": ["articles/s", "peak RSS"],
     "send.py": ["recipients/s", "peak RSS"],
     "smtp.py": ["messages/s", "aiosmtpd"],

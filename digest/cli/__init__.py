@@ -32,6 +32,7 @@ from digest.cli import (  # noqa: F401  (importing registers the commands)
     settle,
     status,
     subscribers,
+    warm,
 )
 from digest.cli.app import app
 
