@@ -59,7 +59,8 @@ def _request(argv: list[str]) -> tuple[dict[str, object], list[int]]:
             pass
         else:
             fds.append(fd)
-        streams.append([stream.encoding, stream.errors] if stream is not None else None)
+        streams.append([stream.encoding, stream.errors, getattr(stream, "line_buffering", False),
+                        getattr(stream, "write_through", False)] if stream is not None else None)
     umask = os.umask(0o022)
     os.umask(umask)
     return {"op": "run", "identity": wire.identity(), "argv": argv, "cwd": os.getcwd(),

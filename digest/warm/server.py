@@ -297,8 +297,10 @@ class Server:
         signal.set_wakeup_fd(-1)
         for key in list(self.selector.get_map().values()):
             with contextlib.suppress(OSError):
-                obj = key.fileobj
-                obj.close() if hasattr(obj, "close") else os.close(obj)  # type: ignore[union-attr]
+                if isinstance(key.fileobj, int):  # a pidfd
+                    os.close(key.fileobj)
+                else:
+                    key.fileobj.close()
         self.selector.close()
         self.wake_w.close()
         os.close(self.lock)  # the lock is the server's: a new one may start while this runs
@@ -360,13 +362,13 @@ def run_in_child(server: Server, client: socket.socket, request: dict[str, Any],
         os._exit(code if code >= 0 else 1)
 
 
-def _stream(fd: int, mode: str, how: list[Any]) -> io.TextIOWrapper:
-    """A text stream on `fd` as the client's interpreter made its own: same encoding and error
-    handler, line-buffered on a terminal (stderr always)."""
-    encoding, errors = (str(how[0]), str(how[1])) if how else ("utf-8", "strict")
-    line = fd == 2 or os.isatty(fd)
+def _stream(fd: int, mode: str, how: list[Any] | None) -> io.TextIOWrapper:
+    """A text stream on `fd` made as the client's interpreter made its own: encoding, error
+    handler, buffering (line-buffered on a terminal, unbuffered with PYTHONUNBUFFERED)."""
+    encoding, errors, line, through = how or ("utf-8", "strict", False, False)
     raw = open(fd, mode + "b", closefd=False)  # noqa: SIM115 (the stream lives as long as we do)
-    return io.TextIOWrapper(raw, encoding=encoding, errors=errors, line_buffering=line)
+    return io.TextIOWrapper(raw, encoding=str(encoding), errors=str(errors),
+                            line_buffering=bool(line), write_through=bool(through))
 
 
 def _run_cli() -> int:
