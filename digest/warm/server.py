@@ -134,12 +134,14 @@ class Server:
             signal.signal(signum, self.asked_to_stop)
 
     def loop(self) -> None:
-        while not (self.stopping and not self.builds):
+        while True:
             if self.signalled is not None:
                 log.info("%s: stopping once running builds are done",
                          signal.Signals(self.signalled).name)
                 self.signalled = None
                 self.stop_listening()
+            if self.stopping and not self.builds:
+                break
             if self.builds:
                 timeout = None
             else:

@@ -367,3 +367,23 @@ def test_a_client_of_another_copy_is_sent_away(digest: Digest, warm_env: dict[st
                          "fds": [], "streams": [None, None, None]})
         assert wire.receive(sock)[0] == {"other": True}
     assert served(warm_env) == 0
+
+
+def test_in_the_foreground_it_logs_here_and_stops_on_ctrl_c(
+        digest: Digest, warm_env: dict[str, str], tmp_path: Path) -> None:
+    server = subprocess.Popen([sys.executable, "-m", "digest", "warm", "start", "--foreground"],
+                              env=warm_env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while status(warm_env) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert digest("build", "--week", WEEK).returncode == 0
+        assert served(warm_env) == 1
+        server.send_signal(signal.SIGINT)
+        _, log = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert server.returncode == 0
+    assert "ready in" in log and "exit 0 after" in log
+    assert "SIGINT: stopping once running builds are done" in log
+    assert not os.path.exists(place(warm_env).socket)
