@@ -242,9 +242,7 @@ def run_once(db: Path, subscribers: Path, out: Path, processes: int,
     extra = [str(again)] if again else []
     done = subprocess.run([sys.executable, "-c", CHILD, str(db), str(subscribers), str(out),
                            WEEK, str(processes), *extra], capture_output=True, text=True,
-                          check=False,
-                          cwd=out.parent, env={**os.environ, "PYTHONPATH": str(ROOT),
-                                               "TMPDIR": str(out.parent / "tmp")})
+                          check=False, cwd=out.parent, env=process_env(out))
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"build failed:\n{done.stderr}")
@@ -253,9 +251,13 @@ def run_once(db: Path, subscribers: Path, out: Path, processes: int,
     return data
 
 
+def process_env(out: Path) -> dict[str, str]:
+    """Every run's: this checkout's code, and the TMPDIR the runs share (what they keep)."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(out.parent / "tmp")}
+
+
 def command_env(db: Path, subscribers: Path, out: Path, processes: int) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(out.parent / "tmp"),
-            "DIGEST_DATABASE_URL": f"sqlite:///{db}",
+    return {**process_env(out), "DIGEST_DATABASE_URL": f"sqlite:///{db}",
             "DIGEST_SUBSCRIBERS_DIR": str(subscribers), "DIGEST_OUT_DIR": str(out),
             "DIGEST_DATA_DIR": str(out / "data"), "DIGEST_TEMPLATES_DIR": str(out / "none"),
             "DIGEST_BUILD_PROCESSES": str(processes)}

@@ -26,14 +26,12 @@ def hand_over(argv: list[str]) -> int | None:
     if _interpreter_options():
         return None
     here = wire.Place()
-    if not os.path.exists(here.socket) or not wire.is_private(here.folder):
-        return None
-    sock = wire.connect(here.socket, timeout=2.0)
+    sock = wire.reach(here, timeout=2.0)
     if sock is None:
         return None
     with sock:
         try:
-            request, fds = _request(argv)
+            request, fds = _request(argv, here.identity)
             wire.send(sock, request, fds)
             accepted, _ = wire.receive(sock)
         except (OSError, UnicodeError, wire.WireError):
@@ -50,7 +48,7 @@ def _interpreter_options() -> bool:
     return bool(given) and given[0] not in ("-m", sys.argv[0])
 
 
-def _request(argv: list[str]) -> tuple[dict[str, object], list[int]]:
+def _request(argv: list[str], identity: str) -> tuple[dict[str, object], list[int]]:
     fds, streams = [], []
     for fd, stream in ((0, sys.stdin), (1, sys.stdout), (2, sys.stderr)):
         try:
@@ -63,7 +61,7 @@ def _request(argv: list[str]) -> tuple[dict[str, object], list[int]]:
                         getattr(stream, "write_through", False)] if stream is not None else None)
     umask = os.umask(0o022)
     os.umask(umask)
-    return {"op": "run", "identity": wire.identity(), "argv": argv, "cwd": os.getcwd(),
+    return {"op": "run", "identity": identity, "argv": argv, "cwd": os.getcwd(),
             "env": dict(os.environ), "umask": umask, "path": sys.path, "fds": fds,
             "streams": streams}, fds
 
@@ -78,7 +76,7 @@ def _wait(sock: socket.socket) -> int:
 
     # Those this process ignores (SIGINT in a shell's background job, say) stay ignored.
     before = {signum: signal.signal(signum, forward)
-              for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+              for signum in wire.FORWARDED_SIGNALS
               if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         outcome, _ = wire.receive(sock)

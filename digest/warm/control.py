@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from digest.warm import wire
-from digest.warm.server import DEFAULT_IDLE, WarmError, command, make_folder
+from digest.warm.server import DEFAULT_IDLE, WarmError, command, make_folder, take_lock
 
 READY_WITHIN = 30.0  # seconds: the imports take about a second on a slow machine
 
@@ -66,18 +66,10 @@ def stop(wait: float = 30.0) -> dict[str, Any] | None:
 
 def _locked(path: str) -> bool:
     """Whether a server still holds its lock (it does until its process ends)."""
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    lock = take_lock(path)
+    if lock is None:
         return True
-    finally:
-        os.close(fd)
+    os.close(lock)
     return False
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from digest.errors import DigestError
-from digest.warm.wire import PACKAGE, Place, WireError, identity, is_private
+from digest.warm.wire import FORWARDED_SIGNALS, PACKAGE, Place, WireError, is_private
 from digest.warm.wire import receive as receive_message
 from digest.warm.wire import send as send_message
 
@@ -47,9 +47,6 @@ PRELOAD = (
     "sqlalchemy.dialects.sqlite", "typer", "click", "rich.console", "rich.table", "rich.markup",
 )
 PRELOAD_IF_INSTALLED = ("sqlalchemy.dialects.postgresql.psycopg", "psycopg")
-# The signals a client may pass on to its build: what a terminal or a supervisor sends.
-FORWARDED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
-             signal.SIGUSR2}
 DEFAULT_IDLE = 3600.0
 
 
@@ -69,6 +66,18 @@ def make_folder(here: Place) -> None:
     if not is_private(here.folder):
         raise WarmError(f"{here.folder} is not a folder of yours that only you can enter "
                         "(mode 0700).", hint="Remove it, or set TMPDIR elsewhere.")
+
+
+def take_lock(path: str) -> int | None:
+    """The server's lock, held (by its open file) until the process ends; None if another
+    process holds it."""
+    lock = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return None
+    return lock
 
 
 def code_state() -> int:
@@ -96,14 +105,12 @@ class Build:
     pid: int
     pidfd: int
     client: socket.socket | None
-    argv: list[str]
     started: float = field(default_factory=time.monotonic)
 
 
 class Server:
     def __init__(self, here: Place, idle: float, lock: int) -> None:
         self.here, self.idle, self.lock = here, idle, lock
-        self.identity = identity()
         self.selector = selectors.DefaultSelector()
         self.listener: socket.socket | None = None
         self.builds: dict[int, Build] = {}  # by pidfd
@@ -225,7 +232,7 @@ class Server:
                 "log": self.here.log}
 
     def run(self, client: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
-        if request.get("identity") != self.identity:  # another copy's client, same checksum
+        if request.get("identity") != self.here.identity:  # another copy's client, same checksum
             with client:
                 send_message(client, {"other": True})
             return
@@ -244,7 +251,7 @@ class Server:
         if pid == 0:  # the child: never returns
             run_in_child(self, client, request, fds)
         pidfd = os.pidfd_open(pid)
-        build = Build(pid, pidfd, client, argv)
+        build = Build(pid, pidfd, client)
         self.builds[pidfd] = build
         self.selector.register(pidfd, selectors.EVENT_READ, self.exited)
         self.selector.register(client, selectors.EVENT_READ,
@@ -263,7 +270,7 @@ class Server:
             self.client_gone(build)
             return
         signum = message.get("signal")
-        if message.get("op") == "signal" and signum in FORWARDED:
+        if message.get("op") == "signal" and signum in FORWARDED_SIGNALS:
             with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(build.pidfd, signum)
 
@@ -397,13 +404,10 @@ def serve(idle: float = DEFAULT_IDLE) -> bool:
         raise WarmError("digest warm needs Linux (it forks, and uses SO_PEERCRED and pidfds).")
     here = Place()
     make_folder(here)
-    lock = os.open(here.lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(lock)
+    lock = take_lock(here.lock)
+    if lock is None:
         raise WarmError("a warm server is already running for this copy of digest "
-                        "(digest warm status).") from None
+                        "(digest warm status).")
     started = time.perf_counter()
     for name in PRELOAD:
         importlib.import_module(name)

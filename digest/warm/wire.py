@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import stat
 import struct
@@ -26,6 +27,8 @@ PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # this `d
 # Variables read when a preloaded library is imported (TYPER_USE_RICH, PREMAILER_CACHE), and
 # the interpreter's own: a server started with other values would run other code.
 KEYED_VARIABLES = ("PYTHON", "TYPER_", "PREMAILER_")
+# What a client passes on to its build: the signals a terminal or a supervisor sends.
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 class WireError(Exception):
@@ -45,7 +48,7 @@ class Place:
 
     def __init__(self) -> None:
         tmp = os.environ.get("TMPDIR") or "/tmp"
-        made_of = identity()
+        self.identity = made_of = identity()
         self.folder = os.path.join(tmp, f"digest-warm-{os.getuid()}")
         if len(os.fsencode(self._in_folder(made_of, "sock"))) > SOCKET_PATH_MAX:
             # A TMPDIR too deep for a socket's path: /tmp, and that TMPDIR in the name.
@@ -104,14 +107,10 @@ def receive(sock: socket.socket, max_fds: int = 0) -> tuple[dict[str, object], l
         message = json.loads(body.decode("utf-8", "surrogateescape"))
         if not isinstance(message, dict):
             raise WireError("not a JSON object")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, WireError) as exc:
         for fd in fds:
             os.close(fd)
-        raise WireError(str(exc)) from None
-    except WireError:
-        for fd in fds:
-            os.close(fd)
-        raise
+        raise exc if isinstance(exc, WireError) else WireError(str(exc)) from None
     return message, fds
 
 
@@ -127,12 +126,17 @@ def connect(path: str, timeout: float) -> socket.socket | None:
     return sock
 
 
+def reach(here: Place, timeout: float) -> socket.socket | None:
+    """A connection to this user's server, or None when there is none (or its folder is not
+    private: then it is not used, whoever made it)."""
+    if not os.path.exists(here.socket) or not is_private(here.folder):
+        return None
+    return connect(here.socket, timeout)
+
+
 def ask(request: dict[str, object], timeout: float = 5.0) -> dict[str, object] | None:
     """The running server's answer to `request` (status, stop), or None if none answers."""
-    here = Place()
-    if not is_private(here.folder):
-        return None
-    sock = connect(here.socket, timeout)
+    sock = reach(Place(), timeout)
     if sock is None:
         return None
     with sock:
